@@ -1,0 +1,29 @@
+import type { Lab } from '../model/defaults.js';
+import type { Secrets } from '../secrets/store.js';
+import type { FileSpec } from './file-spec.js';
+import { planKubeadmConfig } from './kubeadm-config.js';
+import { planLabReadme } from './lab-readme.js';
+import { planLaptop } from './laptop.js';
+import { planProvision } from './provision.js';
+import { planVagrantfile } from './vagrantfile.js';
+
+export type { FileSpec } from './file-spec.js';
+
+type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
+
+/** One planner per output domain; each owns the files it names. */
+const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme];
+
+/**
+ * The whole lab folder as data: pure and synchronous (no fs, clock, env, randomness or network;
+ * secrets come in as an argument). Sorted by path so output order never depends on planners.
+ */
+export function plan(lab: Lab, secrets: Secrets): FileSpec[] {
+  const files = PLANNERS.flatMap((p) => p(lab, secrets));
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new Error(`labgen bug: two planners write ${f.path}`);
+    seen.add(f.path);
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

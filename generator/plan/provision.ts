@@ -1,0 +1,63 @@
+import type { Lab } from '../model/defaults.js';
+import { apiEndpoint } from './kubeadm-config.js';
+import { type FileSpec, MODE } from './file-spec.js';
+import { hostsBlock } from './hosts-file.js';
+import { marker } from './quote.js';
+import { render } from './render.js';
+import { UPSTREAM } from './versions.js';
+import { toYaml } from './yaml.js';
+
+/**
+ * provision/: the scripts the VMs run and the files they place. Each script and file has a
+ * template of the same path under templates/; files/ mirrors where they land on the VM.
+ */
+
+function templateData(lab: Lab) {
+  const v = lab.cluster.kubernetesVersion;
+  const minor = v.split('.').slice(0, 2).join('.');
+  return {
+    lab,
+    upstream: UPSTREAM,
+    aptRepo: UPSTREAM.kubernetesApt(minor),
+    k8sPatch: v.split('.').length === 3 ? v : '',
+    apiEndpoint: apiEndpoint(lab),
+    pauseImage: UPSTREAM.pauseImage,
+    dns: [...lab.network.dns, ...lab.network.upstreamDns],
+  };
+}
+
+const SCRIPTS = ['provision/common.sh', 'provision/control-plane.sh', 'provision/worker.sh'];
+const FILES = [
+  'provision/files/etc/modules-load.d/k8s.conf',
+  'provision/files/etc/sysctl.d/99-kubernetes.conf',
+  'provision/files/etc/containerd/config.toml',
+  'provision/files/etc/systemd/resolved.conf.d/lab.conf',
+  'provision/files/etc/apt/sources.list.d/kubernetes.list',
+];
+
+/** Calico's operator Installation: pod CIDR from lab.yaml, node addresses from the LAN subnet. */
+function calicoInstallation(lab: Lab): FileSpec {
+  const installation = {
+    apiVersion: 'operator.tigera.io/v1',
+    kind: 'Installation',
+    metadata: { name: 'default' },
+    spec: {
+      calicoNetwork: {
+        ipPools: [{ cidr: lab.cluster.podSubnet, encapsulation: 'VXLANCrossSubnet', natOutgoing: 'Enabled', nodeSelector: 'all()' }],
+        nodeAddressAutodetectionV4: { cidrs: [lab.network.subnet] },
+      },
+    },
+  };
+  return { path: 'provision/calico-installation.yaml', contents: toYaml([installation], marker('#')), mode: MODE.file, kind: 'vm' };
+}
+
+export function planProvision(lab: Lab): FileSpec[] {
+  const data = templateData(lab);
+  return [
+    ...SCRIPTS.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.script, kind: 'vm' })),
+    ...FILES.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.file, kind: 'vm' })),
+    // a block common.sh swaps into /etc/hosts, so it carries its marker inside
+    { path: 'provision/files/etc/hosts.lab', contents: hostsBlock(lab), mode: MODE.file, kind: 'vm' },
+    ...(lab.cluster.cni === 'calico' ? [calicoInstallation(lab)] : []),
+  ];
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ejs from 'ejs';
+import { TEMPLATES_DIR } from '../paths.js';
+import { marker, rubyQuote, shellQuote } from './quote.js';
+
+type Template = (data: Record<string, unknown>) => string;
+const cache = new Map<string, Template>();
+
+/** `<%= %>` quotes for the output's language; plain text formats have nothing to quote. */
+function escapeFor(output: string): (v: unknown) => string {
+  if (output.endsWith('.sh')) return shellQuote;
+  if (output === 'Vagrantfile') return rubyQuote;
+  return (v) => String(v);
+}
+
+/**
+ * Render templates/<name>.ejs. Templates are part of the program, read once and compiled once:
+ * reading them is not lab input, so plans stay pure functions of (lab, secrets).
+ */
+export function render(name: string, data: Record<string, unknown>): string {
+  let template = cache.get(name);
+  if (!template) {
+    const file = join(TEMPLATES_DIR, `${name}.ejs`);
+    template = ejs.compile(readFileSync(file, 'utf8'), {
+      filename: file,
+      escape: escapeFor(name.split('/').pop()!),
+      strict: true,
+      localsName: 'it',
+      rmWhitespace: false,
+    }) as Template;
+    cache.set(name, template);
+  }
+  return tidy(template({ ...data, marker }));
+}
+
+/** LF endings, no trailing spaces, exactly one final newline: byte-stable output. */
+export function tidy(text: string): string {
+  return `${text.replace(/\r\n/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}

@@ -1,0 +1,9 @@
+import type { Lab } from '../model/defaults.js';
+import { vms } from '../model/hosts.js';
+import { type FileSpec, MODE } from './file-spec.js';
+import { render } from './render.js';
+
+/** Vagrantfile: the lab's VMs, from templates/Vagrantfile.ejs. */
+export function planVagrantfile(lab: Lab): FileSpec[] {
+  return [{ path: 'Vagrantfile', contents: render('Vagrantfile', { lab, vms: vms(lab) }), mode: MODE.file, kind: 'vm' }];
+}

@@ -1,0 +1,10 @@
+/** Where the lab's secrets live, relative to the lab folder. Plans may name these paths; only the secrets store reads them. */
+export const LABGEN_DIR = '.labgen';
+export const SECRETS_DIR = '.labgen/secrets';
+export const KNOWN_HOSTS = '.labgen/known_hosts';
+export const SECRET = {
+  sshKey: 'id_ed25519',
+  sshPublicKey: 'id_ed25519.pub',
+  kubeadmToken: 'kubeadm-token',
+  adminKubeconfig: 'admin.kubeconfig',
+} as const;

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT, LabgenError } from '../errors.js';
+import { LABGEN_DIR } from '../secrets/paths.js';
+
+/**
+ * .labgen/manifest.json: what labgen last wrote, {path → sha256, mode}. A file on disk that
+ * matches neither this record nor the new output was edited by hand.
+ */
+export const MANIFEST = `${LABGEN_DIR}/manifest.json`;
+
+export interface ManifestEntry {
+  sha256: string;
+  mode: number;
+}
+export type Manifest = Map<string, ManifestEntry>;
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+export function readManifest(labDir: string): Manifest {
+  const file = join(labDir, MANIFEST);
+  if (!existsSync(file)) return new Map();
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, { sha256: string; mode: string }> };
+    return new Map(Object.entries(doc.files).map(([p, e]) => [p, { sha256: e.sha256, mode: parseInt(e.mode, 8) }]));
+  } catch (e) {
+    throw new LabgenError(EXIT.failure, `${MANIFEST} is unreadable: ${(e as Error).message}`, {
+      hint: 'restore it from git, or delete it: every existing file is then treated as not written by labgen',
+    });
+  }
+}
+
+/** Sorted, one entry a line: stable bytes, readable diffs. */
+export function serializeManifest(m: Manifest): string {
+  const files = Object.fromEntries(
+    [...m.keys()].sort().map((p) => [p, { sha256: m.get(p)!.sha256, mode: m.get(p)!.mode.toString(8).padStart(4, '0') }]),
+  );
+  return `${JSON.stringify({ version: 1, generator: 'labgen', files }, null, 2)}\n`;
+}
