@@ -8,7 +8,7 @@ import { loadSecrets } from '../secrets/store.js';
 import { apply, nextManifest } from '../writer/apply.js';
 import { type Decision, decide, forced } from '../writer/decide.js';
 import { MANIFEST, readManifest, serializeManifest } from '../writer/manifest.js';
-import { decisionLines, summary, unifiedDiff } from '../writer/report.js';
+import { decisionLines, summary } from '../writer/report.js';
 
 export interface GenerateOptions {
   lab: string;
@@ -56,6 +56,7 @@ export async function generate(opts: GenerateOptions): Promise<number> {
     out(`dry run (nothing written): ${header}`);
     for (const line of decisionLines(p.decisions, tty)) out(line);
     if (p.secrets.missing.length) out(`  would create ${SECRETS_DIR}/: ${p.secrets.missing.join(', ')}`);
+    const { unifiedDiff } = await import('../writer/diff.js');
     for (const d of pending) out(unifiedDiff(d));
     return EXIT.ok;
   }

@@ -1,4 +1,3 @@
-import { createTwoFilesPatch } from 'diff';
 import { styleText } from 'node:util';
 import type { Action, Decision } from './decide.js';
 
@@ -23,15 +22,6 @@ export function decisionLines(decisions: Decision[], tty: boolean): string[] {
   const same = decisions.filter((d) => d.action === 'identical').length;
   if (same) lines.push(`  ${paint('gray', `${same} file${same === 1 ? '' : 's'} identical`, tty)}`);
   return lines;
-}
-
-/** A unified diff of what the decision would do to the file. */
-export function unifiedDiff(d: Decision): string {
-  const before = d.current ?? '';
-  const after = d.action === 'remove' ? '' : (d.spec?.contents ?? '');
-  return createTwoFilesPatch(d.current === undefined ? '/dev/null' : `a/${d.path}`, d.action === 'remove' ? '/dev/null' : `b/${d.path}`, before, after, '', '', {
-    context: 3,
-  });
 }
 
 export function summary(decisions: Decision[]): string {

@@ -89,14 +89,26 @@ export async function writeFiles(dir: string, files: readonly FileSpec[]): Promi
   }
 }
 
+/**
+ * The plan of `labFile` (+ overrides), in memory only: synchronous, so a test file can use it
+ * while vitest collects tests (to name one test per planned file).
+ */
+export function planLab(
+  labFile: string,
+  overrides: LabOverrides = {},
+  secrets: Secrets = FAKE_SECRETS,
+): { lab: Lab; files: FileSpec[] } {
+  const lab = loadLabWith(labFile, overrides);
+  return { lab, files: plan(lab, secrets) };
+}
+
 /** Plans the lab of `labFile` (+ overrides) and writes it into a fresh temp folder. */
 export async function generateLab(
   labFile: string,
   overrides: LabOverrides = {},
   opts: GenerateOptions = {},
 ): Promise<GeneratedLab> {
-  const lab = loadLabWith(labFile, overrides);
-  const files = plan(lab, opts.secrets ?? FAKE_SECRETS);
+  const { lab, files } = planLab(labFile, overrides, opts.secrets);
   const prefix = opts.prefix ?? `labgen-gen-${basename(dirname(resolve(REPO_ROOT, labFile)))}-`;
   const dir = await mkdtemp(join(tmpdir(), prefix));
   try {

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Benchmark: `labgen generate` wall time as a process, against bare `node` startup measured in
+// the same run (the named baseline: no program can start faster than the runtime it runs on).
+// Prints, for the 5-Pi seed lab and a synthetic 500-Pi lab on a /16: first generate, a
+// regenerate with no change (and how many files it wrote: must be 0), and `labgen --help`.
+// Targets (issue #2): 5-Pi ≤ 0.3 s, 500-Pi ≤ 1.5 s, --help ≤ 150 ms.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const CLI = resolve(JSON.parse(readFileSync('package.json', 'utf8')).bin.labgen); // the bundled binary
+const UNBUNDLED = resolve('dist/generator/cli/main.js'); // tsc's output, for comparison
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+function wall(args) {
+  const t = performance.now();
+  execFileSync(process.execPath, args, { stdio: 'ignore' });
+  return (performance.now() - t) / 1000;
+}
+
+/** median of RUNS runs; `setup` runs before each (untimed) */
+function median(args, setup = () => {}) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    setup();
+    times.push(wall(args));
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function synthetic500() {
+  const nodes = Array.from({ length: 500 }, (_, i) => {
+    const ip = `10.10.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+    return `    - { name: pi${String(i).padStart(3, '0')}, ip: ${ip}, roles: [${i === 0 ? 'storage, aptcache' : 'compute'}] }`;
+  });
+  return `version: 1
+name: bigLab
+domain: big.lab
+network: { subnet: 10.10.0.0/16, gateway: 10.10.0.1, dhcpRange: 10.10.200.1-10.10.200.250 }
+cluster:
+  controlPlane: { name: cp, ip: 10.10.0.10 }
+  workers: { count: 3, firstIp: 10.10.0.20 }
+pis:
+  nodes:
+${nodes.join('\n')}
+storage: { disk: /dev/sda, exports: [{ name: vol1, size: 100G }] }
+services:
+  metallb: { addresses: [10.10.100.1-10.10.100.99] }
+  coredns: { ip: 10.10.100.1 }
+slurm: { controller: k8s, ip: 10.10.100.2, nodes: [${Array.from({ length: 499 }, (_, i) => `pi${String(i + 1).padStart(3, '0')}`).join(', ')}] }
+`.replace('bigLab', 'biglab');
+}
+
+function filesIn(dir) {
+  const out = new Map();
+  const walk = (d) => {
+    for (const n of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, n.name);
+      if (n.isDirectory()) walk(p);
+      else out.set(p, statSync(p).mtimeMs);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function benchLab(label, writeLab, cli = CLI) {
+  const dir = mkdtempSync(join(tmpdir(), 'labgen-bench-'));
+  const lab = join(dir, 'lab.yaml');
+  const fresh = () => {
+    for (const n of readdirSync(dir)) rmSync(join(dir, n), { recursive: true, force: true });
+    writeLab(lab);
+  };
+  const first = median([cli, 'generate', '--lab', lab], fresh);
+  const before = filesIn(dir);
+  const again = median([cli, 'generate', '--lab', lab]);
+  const after = filesIn(dir);
+  const written = [...after].filter(([p, m]) => before.get(p) !== m).length;
+  rmSync(dir, { recursive: true, force: true });
+  return { label, first, again, written, files: after.size };
+}
+
+const baseline = median(['-e', '']);
+const help = median([CLI, '--help']);
+const small = benchLab('5-Pi seed lab (labs/rpi-slurm)', (f) => cpSync('labs/rpi-slurm/lab.yaml', f));
+const big = benchLab('500-Pi lab on a /16', (f) => writeFileSync(f, synthetic500()));
+const unbundled = benchLab('5-Pi, unbundled tsc output', (f) => cpSync('labs/rpi-slurm/lab.yaml', f), UNBUNDLED);
+
+const row = (name, s, target) =>
+  `${name.padEnd(44)} ${s.toFixed(3)} s   ${(s / baseline).toFixed(2)}× node startup   ${target ? (s <= target ? `ok (≤ ${target} s)` : `OVER target ${target} s`) : ''}`;
+console.log(`baseline: bare node startup (node -e '') ${baseline.toFixed(3)} s, median of ${RUNS}`);
+console.log(row('labgen --help', help, 0.15));
+for (const r of [small, big, unbundled]) {
+  const target = r === big ? 1.5 : r === small ? 0.3 : undefined;
+  console.log(row(`${r.label}: generate`, r.first, target));
+  console.log(row(`${r.label}: regenerate, no change`, r.again, target));
+  console.log(`${''.padEnd(44)} files written by the no-change regenerate: ${r.written} of ${r.files} ${r.written === 0 ? 'ok' : 'WRONG (must be 0)'}`);
+}
