@@ -9,6 +9,8 @@ export interface FileSpec {
   kind: FileKind;
   /** the node the file belongs to, where it belongs to one */
   host?: string;
+  /** for a Pi's rootfs/ file: where it lands on the Pi, its owner there, what restarts when it changes */
+  target?: { path: string; owner: string; restart: string[] };
 }
 
 export const MODE = { file: 0o644, script: 0o755, private: 0o600 } as const;

@@ -4,7 +4,9 @@ import type { FileSpec } from './file-spec.js';
 import { planKubeadmConfig } from './kubeadm-config.js';
 import { planLabReadme } from './lab-readme.js';
 import { planLaptop } from './laptop.js';
+import { planPis } from './pis.js';
 import { planProvision } from './provision.js';
+import { planSlurm } from './slurm.js';
 import { planVagrantfile } from './vagrantfile.js';
 
 export type { FileSpec } from './file-spec.js';
@@ -12,7 +14,7 @@ export type { FileSpec } from './file-spec.js';
 type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
 
 /** One planner per output domain; each owns the files it names. */
-const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme];
+const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm];
 
 /**
  * The whole lab folder as data: pure and synchronous (no fs, clock, env, randomness or network;

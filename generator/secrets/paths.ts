@@ -7,4 +7,5 @@ export const SECRET = {
   sshPublicKey: 'id_ed25519.pub',
   kubeadmToken: 'kubeadm-token',
   adminKubeconfig: 'admin.kubeconfig',
+  mungeKey: 'munge.key',
 } as const;

@@ -14,6 +14,8 @@ export interface Secrets {
   sshKey: { private: string; public: string };
   /** kubeadm bootstrap token the workers join with ([a-z0-9]{6}.[a-z0-9]{16}) */
   kubeadmToken: string;
+  /** munge's shared key (1024 random bytes, as `mungekey` makes it), base64 here */
+  mungeKey: string;
 }
 
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -49,12 +51,14 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     sshKey: { file: SECRET.sshKey, create: () => (sshKey ??= newSshKey(labName)).private },
     sshPublicKey: { file: SECRET.sshPublicKey, create: () => (sshKey ??= newSshKey(labName)).public },
     kubeadmToken: { file: SECRET.kubeadmToken, create: () => `${randomToken(6)}.${randomToken(16)}\n` },
+    mungeKey: { file: SECRET.mungeKey, create: () => randomBytes(1024).toString('latin1') },
   };
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const [key, e] of Object.entries(entries)) {
     const path = join(dir, e.file);
-    if (existsSync(path)) values[key] = readFileSync(path, 'utf8');
+    // latin1 maps bytes 1:1 to characters, so binary keys survive the round trip
+    if (existsSync(path)) values[key] = readFileSync(path, 'latin1');
     else {
       values[key] = e.create();
       missing.push(e.file);
@@ -63,6 +67,7 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
   const secrets: Secrets = {
     sshKey: { private: values.sshKey!, public: values.sshPublicKey! },
     kubeadmToken: values.kubeadmToken!.trim(),
+    mungeKey: Buffer.from(values.mungeKey!, 'latin1').toString('base64'),
   };
   const persist = () => {
     mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });
@@ -71,7 +76,7 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileAtomic(ignore, '# labgen: secrets never go into git\n*\n', 0o644);
     for (const [key, e] of Object.entries(entries))
-      if (missing.includes(e.file)) writeFileAtomic(join(dir, e.file), values[key]!, 0o600);
+      if (missing.includes(e.file)) writeFileAtomic(join(dir, e.file), Buffer.from(values[key]!, 'latin1'), 0o600);
   };
   return { secrets, missing, persist };
 }

@@ -1,0 +1,7 @@
+import type { PiPlanner } from './pi-part.js';
+
+/** Prometheus' node exporter on every Pi (port 9100), scraped by the lab's monitoring. */
+export const nodeExporter: PiPlanner = () => ({
+  packages: ['prometheus-node-exporter'],
+  services: ['prometheus-node-exporter'],
+});

@@ -1,0 +1,4 @@
+import type { PiPlanner } from './pi-part.js';
+
+// placeholder: being written (issue #3)
+export const piNetwork: PiPlanner = () => ({});

@@ -1,0 +1,81 @@
+import type { Lab } from '../model/defaults.js';
+import { aptCache } from './apt-cache.js';
+import { type FileSpec, MODE } from './file-spec.js';
+import { nodeExporter } from './node-exporter.js';
+import { type PiContext, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
+import { piHosts } from './pi-hosts.js';
+import { piNetwork } from './pi-network.js';
+import { shellQuote } from './quote.js';
+import { render } from './render.js';
+import { slurmPi } from './slurm.js';
+import { storage } from './storage.js';
+
+/**
+ * pis/<node>/: each Pi's files at their absolute path under rootfs/ (boot/ for the image's boot
+ * partition) and its setup.sh, merged from one planner per concern.
+ */
+const PARTS: PiPlanner[] = [piNetwork, piHosts, aptCache, storage, slurmPi, nodeExporter];
+
+/** The connection name labgen's NetworkManager keyfile uses on a Pi. */
+export const connectionName = (ctx: PiContext) => `lab-${ctx.lab.pis.interface}`;
+
+function merge(parts: PiPart[]) {
+  const uniq = (xs: string[]) => [...new Set(xs)].sort();
+  return {
+    files: parts.flatMap((p) => p.files ?? []).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    bootFiles: parts.flatMap((p) => p.bootFiles ?? []),
+    secrets: parts.flatMap((p) => p.secrets ?? []),
+    packages: uniq(parts.flatMap((p) => p.packages ?? [])),
+    services: uniq(parts.flatMap((p) => p.services ?? [])),
+    networkFiles: parts.filter((p) => p.network).flatMap((p) => (p.files ?? []).map((f) => f.path)),
+  };
+}
+
+/** service → the files whose change restarts it, in a stable order */
+function restarts(files: { path: string; restart?: string[] }[]): [string, string[]][] {
+  const by = new Map<string, string[]>();
+  for (const f of files) for (const s of f.restart ?? []) by.set(s, [...(by.get(s) ?? []), f.path]);
+  return [...by].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
+  return render('pis/setup.sh', {
+    lab: ctx.lab,
+    node: ctx.node,
+    os: ctx.os,
+    osPath: ctx.node.os ? `pis.nodes[${ctx.index}].os` : 'pis.os',
+    packages: m.packages,
+    services: m.services,
+    files: m.files.map((f) => ({ ...f, mode: octal(f.mode) })),
+    secrets: m.secrets.map((s) => ({ ...s, mode: octal(s.mode) })),
+    restarts: restarts([...m.files, ...m.secrets]),
+    networkFiles: m.networkFiles,
+    connection: connectionName(ctx),
+    q: shellQuote,
+  });
+}
+
+function rootfsSpec(node: string, dir: 'rootfs' | 'boot', f: PiFile): FileSpec {
+  return {
+    path: `pis/${node}/${dir}${f.path}`,
+    contents: f.contents,
+    mode: f.mode,
+    kind: 'pi',
+    host: node,
+    target: { path: f.path, owner: f.owner ?? 'root:root', restart: f.restart ?? [] },
+  };
+}
+
+export function planPis(lab: Lab): FileSpec[] {
+  return piContexts(lab).flatMap((ctx) => {
+    const m = merge(PARTS.map((part) => part(ctx)));
+    const name = ctx.node.name;
+    return [
+      ...m.files.map((f) => rootfsSpec(name, 'rootfs', f)),
+      ...m.bootFiles.map((f) => rootfsSpec(name, 'boot', f)),
+      { path: `pis/${name}/setup.sh`, contents: setupScript(ctx, m), mode: MODE.script, kind: 'pi' as const, host: name },
+    ];
+  });
+}
