@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import { loadLab } from '../model/load.js';
-import { plan } from '../plan/index.js';
+import { plan, planWarnings } from '../plan/index.js';
 import { SECRETS_DIR } from '../secrets/paths.js';
 import { loadSecrets } from '../secrets/store.js';
 import { apply, nextManifest } from '../writer/apply.js';
@@ -42,6 +42,7 @@ const changes = (ds: Decision[]) => ds.filter((d) => d.action !== 'identical');
 export async function generate(opts: GenerateOptions): Promise<number> {
   const tty = process.stdout.isTTY ?? false;
   const p = prepare(opts);
+  for (const w of planWarnings(p.lab)) process.stderr.write(`labgen: warning: ${w}\n`);
   const pending = changes(p.decisions);
   const header = `${p.labFile}: ${summary(p.decisions)}`;
 

@@ -24,8 +24,22 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   return [`${path}: ${issue.message}${shown}`];
 }
 
+/**
+ * `services.X: { enabled: false }` turns a service off whatever else it says, so a disabled
+ * service is dropped before validation: it needs no IP and reserves none.
+ */
+function withoutDisabledServices(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || !('services' in input)) return input;
+  const services = (input as { services: unknown }).services;
+  if (services === null) return { ...input, services: {} };
+  if (typeof services !== 'object' || Array.isArray(services)) return input;
+  const kept = Object.entries(services).filter(([, v]) => !(v && typeof v === 'object' && (v as { enabled?: unknown }).enabled === false));
+  return { ...input, services: Object.fromEntries(kept) };
+}
+
 /** Validate a lab already in memory (the wizard's answers, a parsed file): every problem at once. */
-export function validateLab(input: unknown, source = 'lab.yaml'): Lab {
+export function validateLab(raw: unknown, source = 'lab.yaml'): Lab {
+  const input = withoutDisabledServices(raw);
   const parsed = labSchema.safeParse(input);
   if (!parsed.success) throw new LabValidationError(source, parsed.error.issues.flatMap((i) => describeIssue(i, input)));
   const lab = applyDerivedDefaults(parsed.data);

@@ -15,14 +15,30 @@ const pool = (lab: Lab): Range[] =>
 
 const dhcp = (lab: Lab): Range | undefined => (lab.network.dhcpRange ? parseRange(lab.network.dhcpRange) : undefined);
 
-const describe = (a: Address) => (a.kind === 'gateway' ? a.path : `${a.path} (${a.name})`);
+/** `pis.nodes[1] (node02)`: where an address is set and whose it is, as messages name it. */
+const describe = (a: Address) => (a.kind === 'gateway' ? a.path : `${a.path.replace(/\.ip$/, '')} (${a.name})`);
 
-const subnetWellFormed: Rule = (lab) => {
-  const [ip] = lab.network.subnet.split('/');
-  const s = subnetOf(lab);
-  return ipToInt(ip!) === s.network
-    ? []
-    : [`network.subnet: ${lab.network.subnet} is not a network address; did you mean ${intToIp(s.network)}/${s.prefix}?`];
+const SUBNETS = [
+  ['network.subnet', (lab: Lab) => lab.network.subnet],
+  ['cluster.podSubnet', (lab: Lab) => lab.cluster.podSubnet],
+  ['cluster.serviceSubnet', (lab: Lab) => lab.cluster.serviceSubnet],
+] as const;
+
+const subnetsWellFormed: Rule = (lab) =>
+  SUBNETS.flatMap(([path, get]) => {
+    const cidr = get(lab);
+    const s = parseSubnet(cidr);
+    return ipToInt(cidr.split('/')[0]!) === s.network ? [] : [`${path}: ${cidr} is not a network address; did you mean ${intToIp(s.network)}/${s.prefix}?`];
+  });
+
+/** kubeadm's own limits: a service subnet of at most /12, a pod subnet that fits one /24 per node. */
+const clusterSubnetSizes: Rule = (lab) => {
+  const problems: string[] = [];
+  const svc = parseSubnet(lab.cluster.serviceSubnet).prefix;
+  const pod = parseSubnet(lab.cluster.podSubnet).prefix;
+  if (svc < 12) problems.push(`cluster.serviceSubnet: ${lab.cluster.serviceSubnet} is too large; kubeadm accepts at most a /12`);
+  if (pod > 24) problems.push(`cluster.podSubnet: ${lab.cluster.podSubnet} is too small; each node takes a /24 of it, so it must be /24 or larger`);
+  return problems;
 };
 
 const insideSubnet: Rule = (lab) => {
@@ -64,20 +80,21 @@ const uniqueIps: Rule = (lab) => {
   return problems;
 };
 
-/** No host name twice: VMs, Pis, the API name and service names all live in the lab domain. */
+/**
+ * No host name twice: VMs, Pis, the API name and service names all live in the lab domain.
+ * labgen's own names (the API, services) are claimed first, so a clash names the node to rename.
+ */
 const uniqueNames: Rule = (lab) => {
-  const named = [
-    ...nodeAddresses(lab).filter((a) => a.kind !== 'gateway'),
-    { name: API_HOST, path: 'the Kubernetes API name', ip: '', kind: 'service' as const },
-    ...serviceAddresses(lab),
-  ];
+  const reserved = [{ name: API_HOST, path: `the Kubernetes API (${API_HOST}.${lab.domain})` }, ...serviceAddresses(lab)];
+  const nodes = nodeAddresses(lab)
+    .filter((a) => a.kind !== 'gateway')
+    .map((a) => ({ name: a.name, path: a.path.replace(/\.ip$/, '.name').replace(/^cluster\.workers\.firstIp.*/, 'cluster.workers.namePrefix') }));
   const seen = new Map<string, string>();
   const problems: string[] = [];
-  for (const a of named) {
+  for (const a of [...reserved, ...nodes]) {
     const first = seen.get(a.name);
-    const path = a.kind === 'pi' || a.kind === 'vm' ? a.path.replace(/\.ip$/, '.name').replace(/^cluster\.workers\.firstIp.*/, 'cluster.workers.namePrefix') : a.path;
-    if (first) problems.push(`${path}: name "${a.name}" is already used by ${first}`);
-    else seen.set(a.name, path);
+    if (first) problems.push(`${a.path}: name "${a.name}" is already used by ${first}`);
+    else seen.set(a.name, a.path);
   }
   return problems;
 };
@@ -85,9 +102,7 @@ const uniqueNames: Rule = (lab) => {
 const vmNamesValid: Rule = (lab) => {
   const w = lab.cluster.workers;
   const longest = `${w.namePrefix}${Math.max(0, w.count - 1)}`;
-  return w.count > 0 && (longest.length > 63 || longest.endsWith('-'))
-    ? [`cluster.workers.namePrefix: "${longest}" is not an RFC 1123 name`]
-    : [];
+  return w.count > 0 && longest.length > 63 ? [`cluster.workers.namePrefix: "${longest}" is not an RFC 1123 name (over 63 characters)`] : [];
 };
 
 /** MetalLB hands out pool addresses: nothing static may sit in the pool, nor the DHCP range. */
@@ -168,15 +183,18 @@ const slurm: Rule = (lab) => {
   if (controller === 'k8s' && !ip) problems.push('slurm.ip: required when slurm.controller is k8s (the LoadBalancer IP the Pis reach slurmctld at)');
   if (controller !== 'k8s' && !pis.has(controller)) problems.push(`slurm.controller: "${controller}" is neither k8s nor the name of a Pi in pis.nodes`);
   if (controller !== 'k8s' && ip) problems.push('slurm.ip: only used when slurm.controller is k8s; a Pi controller is reached at its own IP');
+  const roles = new Map(lab.pis.nodes.map((p) => [p.name, p.roles]));
   nodes.forEach((n, i) => {
     if (!pis.has(n)) problems.push(`slurm.nodes[${i}]: "${n}" is not the name of a Pi in pis.nodes`);
+    else if (!roles.get(n)!.includes('compute')) problems.push(`slurm.nodes[${i}]: "${n}" runs Slurm jobs, so it needs role compute (roles: ${roles.get(n)!.join(', ')})`);
     if (nodes.indexOf(n) !== i) problems.push(`slurm.nodes[${i}]: "${n}" is listed twice`);
   });
   return problems;
 };
 
 const RULES: Rule[] = [
-  subnetWellFormed,
+  subnetsWellFormed,
+  clusterSubnetSizes,
   insideSubnet,
   workerRunFits,
   vmNamesValid,

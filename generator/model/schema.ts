@@ -8,6 +8,9 @@ import { isCidr, isIPv4, parseRange } from './ip.js';
  * Objects are strict so a misspelt key is an error, not a silently ignored setting.
  */
 
+// labgen parses one small document per run: compiling zod's JIT parsers costs more than it saves
+z.config({ jitless: true });
+
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export const label = z
@@ -102,7 +105,8 @@ export const labSchema = z.strictObject({
   storage: z
     .strictObject({
       disk: absPath,
-      exports: z.array(z.strictObject({ name: label, size })).min(1),
+      // an export's name is its partition's ext4 label, which holds at most 16 characters
+      exports: z.array(z.strictObject({ name: label.max(16, 'must be at most 16 characters (it is the ext4 label of its partition)'), size })).min(1),
       noRootSquash: z.boolean().default(false).describe("the seed's no_root_squash + chmod 777; off by default"),
     })
     .optional(),

@@ -1,12 +1,14 @@
 import type { Lab } from '../model/defaults.js';
 import type { Secrets } from '../secrets/store.js';
 import type { FileSpec } from './file-spec.js';
+import { planK8s } from './k8s/index.js';
 import { planKubeadmConfig } from './kubeadm-config.js';
 import { planLabReadme } from './lab-readme.js';
 import { planLaptop } from './laptop.js';
 import { planPis } from './pis.js';
 import { planProvision } from './provision.js';
 import { planSlurm } from './slurm.js';
+import { storageWarnings } from './storage.js';
 import { planVagrantfile } from './vagrantfile.js';
 
 export type { FileSpec } from './file-spec.js';
@@ -14,7 +16,7 @@ export type { FileSpec } from './file-spec.js';
 type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
 
 /** One planner per output domain; each owns the files it names. */
-const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm];
+const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm, planK8s];
 
 /**
  * The whole lab folder as data: pure and synchronous (no fs, clock, env, randomness or network;
@@ -28,4 +30,9 @@ export function plan(lab: Lab, secrets: Secrets): FileSpec[] {
     seen.add(f.path);
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Things lab.yaml asks for that work but weaken the lab; generate prints them every time. */
+export function planWarnings(lab: Lab): string[] {
+  return [...storageWarnings(lab)];
 }

@@ -4,9 +4,33 @@ import { type FileSpec, MODE } from './file-spec.js';
 import { apiEndpoint } from './kubeadm-config.js';
 import { render } from './render.js';
 
+/** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
+const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
+const box = (name: string, ...lines: string[]) => `    ${id(name)}["${[name, ...lines].join('<br/>')}"]`;
+
+/** The lab as a Mermaid flowchart: the laptop, its VMs, the Pis and the services with their IPs. */
+export function labDiagram(lab: Lab): string {
+  const services = serviceAddresses(lab);
+  return [
+    'flowchart LR',
+    `  ${id('laptop')}["laptop<br/>${lab.network.gateway}<br/>gateway of ${lab.network.subnet}"]`,
+    '  subgraph VMs["VMs on the laptop: Kubernetes"]',
+    ...vms(lab).map((vm) => box(vm.name, vm.ip, vm.role)),
+    '  end',
+    '  subgraph Pis["Raspberry Pis"]',
+    ...lab.pis.nodes.map((n) => box(n.name, n.ip, n.roles.join(', '))),
+    '  end',
+    ...(services.length ? ['  subgraph Services["services: MetalLB LoadBalancer IPs"]', ...services.map((s) => box(s.name, s.ip)), '  end'] : []),
+    `  ${id('laptop')} --- VMs`,
+    ...(lab.pis.nodes.length ? [`  ${id('laptop')} --- Pis`] : []),
+    ...(services.length ? ['  VMs --- Services'] : []),
+  ].join('\n');
+}
+
 /** README.md of the lab folder: the hosts, and the steps to bring the lab up in order. */
 export function planLabReadme(lab: Lab): FileSpec[] {
   const data = {
+    diagram: labDiagram(lab),
     lab,
     vms: vms(lab),
     services: serviceAddresses(lab),

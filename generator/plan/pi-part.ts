@@ -68,3 +68,6 @@ export function piContexts(lab: Lab): PiContext[] {
 }
 
 export const hasRole = (ctx: PiContext, role: PiRole) => ctx.node.roles.includes(role);
+
+/** The NetworkManager connection labgen's keyfile defines on a Pi (bookworm, trixie). */
+export const connectionName = (ctx: PiContext) => `lab-${ctx.lab.pis.interface}`;

@@ -2,7 +2,7 @@ import type { Lab } from '../model/defaults.js';
 import { aptCache } from './apt-cache.js';
 import { type FileSpec, MODE } from './file-spec.js';
 import { nodeExporter } from './node-exporter.js';
-import { type PiContext, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
+import { connectionName, type PiContext, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
 import { piHosts } from './pi-hosts.js';
 import { piNetwork } from './pi-network.js';
 import { shellQuote } from './quote.js';
@@ -15,9 +15,6 @@ import { storage } from './storage.js';
  * partition) and its setup.sh, merged from one planner per concern.
  */
 const PARTS: PiPlanner[] = [piNetwork, piHosts, aptCache, storage, slurmPi, nodeExporter];
-
-/** The connection name labgen's NetworkManager keyfile uses on a Pi. */
-export const connectionName = (ctx: PiContext) => `lab-${ctx.lab.pis.interface}`;
 
 function merge(parts: PiPart[]) {
   const uniq = (xs: string[]) => [...new Set(xs)].sort();
@@ -52,6 +49,7 @@ function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
     secrets: m.secrets.map((s) => ({ ...s, mode: octal(s.mode) })),
     restarts: restarts([...m.files, ...m.secrets]),
     networkFiles: m.networkFiles,
+    unitFiles: m.files.filter((f) => f.path.startsWith('/etc/systemd/system/')).map((f) => f.path),
     connection: connectionName(ctx),
     q: shellQuote,
   });

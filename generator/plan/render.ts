@@ -7,9 +7,9 @@ import { marker, rubyQuote, shellQuote } from './quote.js';
 type Template = (data: Record<string, unknown>) => string;
 const cache = new Map<string, Template>();
 
-/** `<%= %>` quotes for the output's language; plain text formats have nothing to quote. */
-function escapeFor(output: string): (v: unknown) => string {
-  if (output.endsWith('.sh')) return shellQuote;
+/** `<%= %>` quotes for the output's language (a shell script by its shebang); plain text formats have nothing to quote. */
+function escapeFor(output: string, source: string): (v: unknown) => string {
+  if (/^#!.*\b(ba|da)?sh\b/.test(source)) return shellQuote;
   if (output === 'Vagrantfile') return rubyQuote;
   return (v) => String(v);
 }
@@ -22,9 +22,10 @@ export function render(name: string, data: Record<string, unknown>): string {
   let template = cache.get(name);
   if (!template) {
     const file = join(TEMPLATES_DIR, `${name}.ejs`);
-    template = ejs.compile(readFileSync(file, 'utf8'), {
+    const source = readFileSync(file, 'utf8');
+    template = ejs.compile(source, {
       filename: file,
-      escape: escapeFor(name.split('/').pop()!),
+      escape: escapeFor(name.split('/').pop()!, source),
       strict: true,
       localsName: 'it',
       rmWhitespace: false,

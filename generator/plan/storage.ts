@@ -1,4 +1,98 @@
-import type { PiPlanner } from './pi-part.js';
+import type { Lab } from '../model/defaults.js';
+import { MODE } from './file-spec.js';
+import { hasRole, type PiPlanner } from './pi-part.js';
+import { shellQuote } from './quote.js';
+import { render } from './render.js';
 
-// placeholder: being written (issue #3)
-export const storage: PiPlanner = () => ({});
+/**
+ * The storage Pi (seed 003: node01 with a USB disk, one partition per NFS share): the NFS
+ * server with /etc/exports, and labgen-prepare-disk, which partitions and formats the disk.
+ * Formatting is an explicit step the user runs once; setup.sh only installs the NFS server and
+ * the exports. Everything that names an export (the Kubernetes side too) reads nfsExports().
+ */
+
+/** Where the exports are mounted on the storage Pi. */
+export const NFS_ROOT = '/srv/nfs';
+export const EXPORTS_FILE = '/etc/exports';
+export const PREPARE_DISK = '/usr/local/sbin/labgen-prepare-disk';
+
+export interface NfsExport {
+  /** storage.exports[].name: also the ext4 label and the GPT partition name */
+  name: string;
+  /** absolute path on the storage Pi, e.g. /srv/nfs/vol1 */
+  path: string;
+  /** as in lab.yaml: 20G (binary units: M = MiB, G = GiB, T = TiB) */
+  size: string;
+  /** the Pi with role storage */
+  server: { name: string; ip: string };
+}
+
+/** The one list of NFS exports: [] when lab.yaml has no storage section. */
+export function nfsExports(lab: Lab): NfsExport[] {
+  const server = lab.pis.nodes.find((n) => n.roles.includes('storage'));
+  if (!lab.storage || !server) return [];
+  return lab.storage.exports.map((e) => ({
+    name: e.name,
+    path: `${NFS_ROOT}/${e.name}`,
+    size: e.size,
+    server: { name: server.name, ip: server.ip },
+  }));
+}
+
+/** Things `labgen generate` should say about the storage settings (none for a default lab). */
+export function storageWarnings(lab: Lab): string[] {
+  if (!lab.storage?.noRootSquash) return [];
+  const paths = nfsExports(lab).map((e) => e.path);
+  return [
+    `storage.noRootSquash: ${paths.join(', ')} ${paths.length === 1 ? 'is' : 'are'} exported with no_root_squash to all of ${lab.network.subnet}, ` +
+      `and labgen-prepare-disk makes ${paths.length === 1 ? 'it' : 'them'} world-writable (chmod 777): root on any host of the lab network is root on these files. ` +
+      'Leave noRootSquash off unless a client really needs to write as root.',
+  ];
+}
+
+/** "20G" → MiB (sizes are binary units, as sfdisk reads them). */
+export function sizeMiB(size: string): number {
+  const m = /^([1-9]\d*)([MGT])$/.exec(size);
+  if (!m) throw new Error(`labgen bug: size ${size} was not validated`);
+  return Number(m[1]) * { M: 1, G: 1024, T: 1024 * 1024 }[m[2] as 'M' | 'G' | 'T'];
+}
+
+/** One /etc/exports line per export, to the lab subnet only. */
+function exportsFile(lab: Lab): string {
+  const squash = lab.storage?.noRootSquash ? 'no_root_squash' : 'root_squash';
+  return render('pis/rootfs/etc/exports', {
+    lab,
+    // mp: export only while the disk is mounted, so a missing disk (fstab's nofail) never
+    // lets clients write to the SD card underneath
+    lines: nfsExports(lab).map((e) => `${e.path} ${lab.network.subnet}(rw,sync,no_subtree_check,mp,${squash})`),
+  });
+}
+
+function prepareDiskScript(lab: Lab): string {
+  const storage = lab.storage!;
+  return render('pis/rootfs/usr/local/sbin/labgen-prepare-disk', {
+    lab,
+    disk: storage.disk,
+    exports: nfsExports(lab).map((e) => ({ ...e, mib: sizeMiB(e.size) })),
+    nfsRoot: NFS_ROOT,
+    // root_squash: the export's root belongs to nobody, so squashed root (the NFS provisioner)
+    // can create folders in it; no_root_squash: the seed's chmod 777
+    rootMode: storage.noRootSquash ? '0777' : '0755',
+    // the file's own name does not end in .sh: quote explicitly with it.q
+    q: shellQuote,
+  });
+}
+
+export const storage: PiPlanner = (ctx) => {
+  if (!hasRole(ctx, 'storage') || !ctx.lab.storage) return {};
+  return {
+    packages: ['nfs-kernel-server'],
+    services: ['nfs-server'],
+    files: [
+      // TODO: `exportfs -ra` on change is enough (and keeps clients' mounts); setup.sh only
+      // knows service restarts for now
+      { path: EXPORTS_FILE, mode: MODE.file, restart: ['nfs-server'], contents: exportsFile(ctx.lab) },
+      { path: PREPARE_DISK, mode: MODE.script, contents: prepareDiskScript(ctx.lab) },
+    ],
+  };
+};

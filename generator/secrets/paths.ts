@@ -8,4 +8,10 @@ export const SECRET = {
   kubeadmToken: 'kubeadm-token',
   adminKubeconfig: 'admin.kubeconfig',
   mungeKey: 'munge.key',
+  /** k8s/: the lab registry's (and ChartMuseum's) password, and its htpasswd line (bcrypt) */
+  registryPassword: 'registry-password',
+  registryHtpasswd: 'registry-htpasswd',
+  grafanaAdminPassword: 'grafana-admin-password',
+  /** image pull secret for the lab registry: derived from registry-password by k8s/apply.sh */
+  registryDockerConfig: 'registry-dockerconfig.json',
 } as const;

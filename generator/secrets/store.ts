@@ -16,12 +16,28 @@ export interface Secrets {
   kubeadmToken: string;
   /** munge's shared key (1024 random bytes, as `mungekey` makes it), base64 here */
   mungeKey: string;
+  /** the lab registry's password (user REGISTRY_USER); ChartMuseum uses it too */
+  registryPassword: string;
+  /** `REGISTRY_USER:$2b$...` for the registry's htpasswd auth: bcrypt is salted, so it is made once */
+  registryHtpasswd: string;
+  /** Grafana's admin password */
+  grafanaAdminPassword: string;
 }
+
+/** The one user of the lab registry (seed 002's `admin`). */
+export const REGISTRY_USER = 'admin';
 
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 function randomToken(length: number): string {
   return Array.from(randomBytes(length), (b) => TOKEN_CHARS[b % TOKEN_CHARS.length]).join('');
+}
+
+/** An htpasswd line with a bcrypt hash, as `htpasswd -Bbn` writes it (the registry accepts only bcrypt). */
+function htpasswdLine(user: string, password: string): string {
+  // bcryptjs (pure JS, no native build): loaded only when the line is made
+  const bcrypt = createRequire(import.meta.url)('bcryptjs') as typeof import('bcryptjs');
+  return `${user}:${bcrypt.hashSync(password, 10)}\n`;
 }
 
 function newSshKey(labName: string): Secrets['sshKey'] {
@@ -47,13 +63,18 @@ export interface SecretsResult {
 export function loadSecrets(labDir: string, labName: string): SecretsResult {
   const dir = join(labDir, SECRETS_DIR);
   let sshKey: Secrets['sshKey'] | undefined;
+  const values: Record<string, string> = {};
   const entries: Record<string, Entry> = {
     sshKey: { file: SECRET.sshKey, create: () => (sshKey ??= newSshKey(labName)).private },
     sshPublicKey: { file: SECRET.sshPublicKey, create: () => (sshKey ??= newSshKey(labName)).public },
     kubeadmToken: { file: SECRET.kubeadmToken, create: () => `${randomToken(6)}.${randomToken(16)}\n` },
     mungeKey: { file: SECRET.mungeKey, create: () => randomBytes(1024).toString('latin1') },
+    // no final newline: kustomize's secretGenerator puts a file's bytes into the Secret as they are
+    registryPassword: { file: SECRET.registryPassword, create: () => randomToken(24) },
+    // made from the password above (created or read first: entries are handled in this order)
+    registryHtpasswd: { file: SECRET.registryHtpasswd, create: () => htpasswdLine(REGISTRY_USER, values.registryPassword!) },
+    grafanaAdminPassword: { file: SECRET.grafanaAdminPassword, create: () => randomToken(24) },
   };
-  const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const [key, e] of Object.entries(entries)) {
     const path = join(dir, e.file);
@@ -68,6 +89,9 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     sshKey: { private: values.sshKey!, public: values.sshPublicKey! },
     kubeadmToken: values.kubeadmToken!.trim(),
     mungeKey: Buffer.from(values.mungeKey!, 'latin1').toString('base64'),
+    registryPassword: values.registryPassword!,
+    registryHtpasswd: values.registryHtpasswd!,
+    grafanaAdminPassword: values.grafanaAdminPassword!,
   };
   const persist = () => {
     mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });

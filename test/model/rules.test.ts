@@ -192,18 +192,18 @@ const RULE_CASES: [string, (lab: Raw) => void, string[]][] = [
   [
     'worker prefix making names over 63 characters',
     (l) => (l.cluster.workers.namePrefix = `${'w'.repeat(63)}-`),
-    [`cluster.workers.namePrefix: "${'w'.repeat(63)}-1" is not an RFC 1123 name`],
+    [`cluster.workers.namePrefix: "${'w'.repeat(63)}-1" is not an RFC 1123 name (over 63 characters)`],
   ],
   // no address twice
-  ['same IP on two Pis', (l) => (l.pis.nodes[2].ip = '10.0.0.3'), ['pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1].ip (node02)']],
-  ['a Pi on the control plane IP', (l) => (l.pis.nodes[2].ip = '10.0.0.210'), ['pis.nodes[2].ip: 10.0.0.210 is already used by cluster.controlPlane.ip (kv-master-0)']],
+  ['same IP on two Pis', (l) => (l.pis.nodes[2].ip = '10.0.0.3'), ['pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1] (node02)']],
+  ['a Pi on the control plane IP', (l) => (l.pis.nodes[2].ip = '10.0.0.210'), ['pis.nodes[2].ip: 10.0.0.210 is already used by cluster.controlPlane (kv-master-0)']],
   ['the control plane on the gateway IP', (l) => (l.cluster.controlPlane.ip = '10.0.0.1'), ['cluster.controlPlane.ip: 10.0.0.1 is already used by network.gateway']],
   [
     'a Pi inside the worker run',
     (l) => (l.pis.nodes[2].ip = '10.0.0.221'),
     ['pis.nodes[2].ip: 10.0.0.221 is already used by cluster.workers.firstIp (+1) (kv-worker-1)'],
   ],
-  ['two services on one IP', (l) => (l.services.gateway.ip = '10.0.0.21'), ['services.gateway.ip: 10.0.0.21 is already used by services.coredns.ip (dns)']],
+  ['two services on one IP', (l) => (l.services.gateway.ip = '10.0.0.21'), ['services.gateway.ip: 10.0.0.21 is already used by services.coredns (dns)']],
   // no name twice
   [
     'two Pis with one name',
@@ -235,13 +235,13 @@ const RULE_CASES: [string, (lab: Raw) => void, string[]][] = [
       l.pis.nodes[2].name = 'grafana';
       l.slurm.nodes = ['node02'];
     },
-    ['services.monitoring.grafana: name "grafana" is already used by pis.nodes[2].name'],
+    ['pis.nodes[2].name: name "grafana" is already used by services.monitoring.grafana'],
   ],
   // MetalLB pool clear of static IPs, the DHCP range and itself
   [
     'a static IP inside the pool',
     (l) => (l.services.metallb.addresses = ['10.0.0.4-10.0.0.49']),
-    ['services.metallb.addresses[0]: 10.0.0.4-10.0.0.49 contains 10.0.0.4 of pis.nodes[2].ip (node03)'],
+    ['services.metallb.addresses[0]: 10.0.0.4-10.0.0.49 contains 10.0.0.4 of pis.nodes[2] (node03)'],
   ],
   [
     'the pool overlapping the DHCP range',
@@ -324,7 +324,7 @@ describe('every problem at once', () => {
       l.slurm.nodes = ['node02', 'node3']; // a Slurm node that is no Pi
     });
     expect(problems(lab)).toEqual([
-      'pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1].ip (node02)',
+      'pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1] (node02)',
       'cluster.podSubnet: 10.0.0.0/16 overlaps the LAN network.subnet 10.0.0.0/24',
       'pis.nodes[2].roles: at most one Pi may have role aptcache; node01 and node03 both do',
       'slurm.nodes[1]: "node3" is not the name of a Pi in pis.nodes',
@@ -360,7 +360,7 @@ describe('every problem at once', () => {
     expect(e.message).toBe(
       [
         'labs/x/lab.yaml is not a valid lab:',
-        '  - pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1].ip (node02)',
+        '  - pis.nodes[2].ip: 10.0.0.3 is already used by pis.nodes[1] (node02)',
         '  - cluster.podSubnet: 10.0.0.0/16 overlaps the LAN network.subnet 10.0.0.0/24',
       ].join('\n'),
     );
@@ -431,7 +431,7 @@ describe('scale', () => {
   it('and still reports a single duplicate among the 500', () => {
     const input = bigLab();
     input.pis.nodes[499].ip = input.pis.nodes[7].ip;
-    expect(problems(input)).toEqual(['pis.nodes[499].ip: 10.1.1.8 is already used by pis.nodes[7].ip (node007)']);
+    expect(problems(input)).toEqual(['pis.nodes[499].ip: 10.1.1.8 is already used by pis.nodes[7] (node007)']);
   });
 });
 
@@ -454,34 +454,43 @@ describe('JSON Schema export', () => {
   });
 });
 
-/**
- * Known model bugs, found by these tests. Each `it.fails` states the behaviour we expect; it
- * passes while the bug is there. When the model is fixed it fails: turn it into a plain `it`.
- */
-describe('known model bugs', () => {
-  it.fails('a Pi named "api" is blamed on its own path, not on "the Kubernetes API name"', () => {
+/** Rules these tests once found missing (each was a bug; now each is a plain test). */
+describe('rules found by testing', () => {
+  it('a Pi named "api" is blamed on its own path, not on "the Kubernetes API name"', () => {
     const lab = variant((l) => {
       l.pis.nodes[2].name = 'api';
       l.slurm.nodes = ['node02'];
     });
-    // today: 'the Kubernetes API name: name "api" is already used by pis.nodes[2].name'
     expect(problems(lab)).toEqual([expect.stringMatching(/^pis\.nodes\[2\]\.name: .*"api"/)]);
   });
 
-  it.fails('a disabled service needs no IP (services.coredns: { enabled: false })', () => {
+  it('a disabled service needs no IP (services.coredns: { enabled: false })', () => {
     const lab = variant((l) => {
       l.services = { metallb: { addresses: ['10.0.0.10-10.0.0.49'] }, coredns: { enabled: false } };
       l.network.dns = ['10.0.0.1'];
       delete l.slurm.ip;
       l.slurm.controller = 'node02';
     });
-    // today: 'services.coredns.ip: Invalid input: expected string, received undefined'
     expect(problems(lab)).toEqual([]);
   });
 
-  it.fails('a disabled MetalLB needs no addresses (services.metallb: { enabled: false })', () => {
+  it('a disabled MetalLB needs no addresses (services.metallb: { enabled: false })', () => {
     const lab = { version: 1, cluster: { controlPlane: { ip: '10.0.0.10' }, workers: { count: 0 } }, services: { metallb: { enabled: false } } };
-    // today: 'services.metallb.addresses: Invalid input: expected array, received undefined'
     expect(problems(lab)).toEqual([]);
+  });
+
+  // kubeadm's ValidateServiceSubnetSize (the same check as kube-apiserver's): "specified service
+  // subnet is too large; for 32-bit addresses, the mask must be >= 12".
+  it('a service subnet larger than /12 is rejected with its path', () => {
+    const lab = variant((l) => (l.cluster.serviceSubnet = '172.0.0.0/11'));
+    expect(problems(lab)).toEqual([expect.stringMatching(/^cluster\.serviceSubnet: 172\.0\.0\.0\/11 /)]);
+  });
+
+  // kubeadm's ValidatePodSubnetNodeMask: each node gets a /24 of the pod subnet (the default
+  // node-cidr-mask-size), so "the size of pod subnet with mask 25 is smaller than the size of node
+  // subnet with mask 24".
+  it('a pod subnet smaller than one node\'s /24 is rejected with its path', () => {
+    const lab = variant((l) => (l.cluster.podSubnet = '10.244.0.0/25'));
+    expect(problems(lab)).toEqual([expect.stringMatching(/^cluster\.podSubnet: 10\.244\.0\.0\/25 /)]);
   });
 });

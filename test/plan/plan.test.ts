@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { labJsonSchema } from '../../generator/model/json-schema.js';
 import { loadLab } from '../../generator/model/load.js';
 import { plan } from '../../generator/plan/index.js';
-import type { Secrets } from '../../generator/secrets/store.js';
-
-/** Fixed secrets: the plan is a pure function of (lab, secrets). */
-export const FIXED_SECRETS: Secrets = {
-  sshKey: { private: '-----BEGIN OPENSSH PRIVATE KEY-----\nfixed\n-----END OPENSSH PRIVATE KEY-----\n', public: 'ssh-ed25519 AAAAfixed labgen@test\n' },
-  kubeadmToken: 'abcdef.0123456789abcdef',
-};
+import { FIXED_SECRETS } from '../support/fixed-secrets.js';
 
 const EXAMPLES = ['rpi-slurm', 'minimal'];
 

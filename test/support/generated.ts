@@ -23,6 +23,7 @@ import type { Lab } from '../../generator/model/defaults.js';
 import { validateLab } from '../../generator/model/load.js';
 import { type FileSpec, plan } from '../../generator/plan/index.js';
 import type { Secrets } from '../../generator/secrets/store.js';
+import { FIXED_SECRETS as FAKE_SECRETS } from './fixed-secrets.js';
 
 /** The repository root (test/support/ → ../..), so lab paths work from any cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,14 +52,8 @@ export interface GenerateOptions {
   prefix?: string;
 }
 
-/** Fixed fake secrets: the shape of real ones, no key material of any use. */
-export const FAKE_SECRETS: Secrets = {
-  sshKey: {
-    private: '-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZSBrZXkgZm9yIHRlc3Rz\n-----END OPENSSH PRIVATE KEY-----\n',
-    public: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uga2V5IGZvciB0ZXN0cyBvbmx5IDAwMDAwMDA labgen@test\n',
-  },
-  kubeadmToken: 'abcdef.0123456789abcdef',
-};
+/** The one set of fixed secrets the tests plan with (test/support/fixed-secrets.ts). */
+export { FIXED_SECRETS as FAKE_SECRETS } from './fixed-secrets.js';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
