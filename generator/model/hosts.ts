@@ -80,10 +80,18 @@ export function serviceAddresses(lab: Lab): Address[] {
   return out;
 }
 
+/** Web UIs without an IP of their own (Headlamp): their name points at the gateway, which routes it. */
+export function gatewayAliases(lab: Lab): Address[] {
+  const gateway = lab.services.gateway;
+  if (!gateway?.enabled || !lab.services.headlamp?.enabled) return [];
+  return [{ ip: gateway.ip, name: 'headlamp', path: 'services.headlamp', kind: 'service' }];
+}
+
 /** Host name → IP lines for hosts files, in a stable order: nodes, the API name, services. */
 export function hostsEntries(lab: Lab): { ip: string; names: string[] }[] {
   const fqdn = (n: string) => [`${n}.${lab.domain}`, n];
   const nodes = nodeAddresses(lab).filter((a) => a.kind !== 'gateway');
   const api = { ip: lab.cluster.controlPlane.ip, names: fqdn(API_HOST) };
-  return [...nodes.map((a) => ({ ip: a.ip, names: fqdn(a.name) })), api, ...serviceAddresses(lab).map((a) => ({ ip: a.ip, names: fqdn(a.name) }))];
+  const services = [...serviceAddresses(lab), ...gatewayAliases(lab)];
+  return [...nodes.map((a) => ({ ip: a.ip, names: fqdn(a.name) })), api, ...services.map((a) => ({ ip: a.ip, names: fqdn(a.name) }))];
 }

@@ -1,5 +1,5 @@
 import type { Lab } from './defaults.js';
-import { type Address, API_HOST, nodeAddresses, serviceAddresses, vms } from './hosts.js';
+import { type Address, API_HOST, gatewayAliases, nodeAddresses, serviceAddresses } from './hosts.js';
 import { inRange, intToIp, ipToInt, overlaps, parseRange, parseSubnet, type Range, rangeText } from './ip.js';
 
 /**
@@ -85,7 +85,7 @@ const uniqueIps: Rule = (lab) => {
  * labgen's own names (the API, services) are claimed first, so a clash names the node to rename.
  */
 const uniqueNames: Rule = (lab) => {
-  const reserved = [{ name: API_HOST, path: `the Kubernetes API (${API_HOST}.${lab.domain})` }, ...serviceAddresses(lab)];
+  const reserved = [{ name: API_HOST, path: `the Kubernetes API (${API_HOST}.${lab.domain})` }, ...serviceAddresses(lab), ...gatewayAliases(lab)];
   const nodes = nodeAddresses(lab)
     .filter((a) => a.kind !== 'gateway')
     .map((a) => ({ name: a.name, path: a.path.replace(/\.ip$/, '.name').replace(/^cluster\.workers\.firstIp.*/, 'cluster.workers.namePrefix') }));
@@ -192,6 +192,17 @@ const slurm: Rule = (lab) => {
   return problems;
 };
 
+/** Services that only work with another one. */
+const serviceNeeds: Rule = (lab) => {
+  const s = lab.services;
+  const problems: string[] = [];
+  if (s.registry && !s.certManager)
+    problems.push('services.registry: needs services.certManager, which issues its TLS certificate from the lab CA (containerd never trusts an insecure registry)');
+  if (lab.slurm?.controller === 'k8s' && !s.registry)
+    problems.push('slurm.controller: k8s needs services.registry, where the slurmctld image is built and pushed (or make a Pi the controller)');
+  return problems;
+};
+
 const RULES: Rule[] = [
   subnetsWellFormed,
   clusterSubnetSizes,
@@ -206,6 +217,7 @@ const RULES: Rule[] = [
   clusterSubnetsClear,
   roles,
   slurm,
+  serviceNeeds,
 ];
 
 /** Every cross-field problem of the lab, in rule order. */

@@ -4,6 +4,7 @@ import { type FileSpec, MODE } from './file-spec.js';
 import { hostsBlock } from './hosts-file.js';
 import { marker } from './quote.js';
 import { render } from './render.js';
+import { containerdCaPath, containerdHostsToml, registryHost } from './k8s/registry.js';
 import { UPSTREAM } from './versions.js';
 import { toYaml } from './yaml.js';
 
@@ -23,7 +24,15 @@ function templateData(lab: Lab) {
     apiEndpoint: apiEndpoint(lab),
     pauseImage: UPSTREAM.pauseImage,
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
+    registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
   };
+}
+
+/** containerd trusts the lab registry with the lab CA (never as an insecure registry). */
+function registryTrust(lab: Lab): FileSpec[] {
+  if (!lab.services.registry) return [];
+  const path = `provision/files/etc/containerd/certs.d/${registryHost(lab)}/hosts.toml`;
+  return [{ path, contents: containerdHostsToml(lab), mode: MODE.file, kind: 'vm' }];
 }
 
 const SCRIPTS = ['provision/common.sh', 'provision/control-plane.sh', 'provision/worker.sh'];
@@ -59,5 +68,6 @@ export function planProvision(lab: Lab): FileSpec[] {
     // a block common.sh swaps into /etc/hosts, so it carries its marker inside
     { path: 'provision/files/etc/hosts.lab', contents: hostsBlock(lab), mode: MODE.file, kind: 'vm' },
     ...(lab.cluster.cni === 'calico' ? [calicoInstallation(lab)] : []),
+    ...registryTrust(lab),
   ];
 }

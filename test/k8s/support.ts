@@ -32,8 +32,12 @@ export const K8S_LABS: { name: string; file: string; overrides: LabOverrides }[]
   { name: 'rpi-slurm', file: 'labs/rpi-slurm/lab.yaml', overrides: {} },
   { name: 'minimal', file: 'labs/minimal/lab.yaml', overrides: {} },
   { name: 'rpi-slurm + logging', file: 'labs/rpi-slurm/lab.yaml', overrides: { services: { logging: { enabled: true, ip: '10.0.0.34' } } } },
-  // no cert-manager: the gateway falls back to HTTP, the registry to plain HTTP
-  { name: 'rpi-slurm without certManager', file: 'labs/rpi-slurm/lab.yaml', overrides: { services: { certManager: { enabled: false } } } },
+  // no cert-manager: the gateway serves plain HTTP (the registry needs cert-manager, so it goes too)
+  {
+    name: 'rpi-slurm without certManager (and so without the registry; slurmctld on a Pi)',
+    file: 'labs/rpi-slurm/lab.yaml',
+    overrides: { services: { certManager: { enabled: false }, registry: { enabled: false } }, slurm: { controller: 'node02', ip: undefined } },
+  },
   // no gateway: each web UI's own IP goes straight to the UI
   { name: 'rpi-slurm without gateway', file: 'labs/rpi-slurm/lab.yaml', overrides: { services: { gateway: { enabled: false } } } },
 ];

@@ -405,7 +405,12 @@ describeE2e('Slurm for real on test hosts: munged, slurmctld, slurmd pi1 + confi
       },
       ...(controller === 'k8s'
         ? {
-            services: { metallb: { addresses: [`${ctl!.ip}-${ctl!.ip}`] } },
+            // slurmctld's image comes from the lab registry, which takes TLS from cert-manager
+            services: {
+              metallb: { addresses: [`${ctl!.ip}-${ctl!.ip}`, `${prefix}.150-${prefix}.150`] },
+              certManager: {},
+              registry: { ip: `${prefix}.150` },
+            },
             slurm: { controller: 'k8s', ip: ctl!.ip, nodes: ['pi1', 'pi2'] },
           }
         : { slurm: { controller: 'ctl', nodes: ['pi1', 'pi2'] } }),

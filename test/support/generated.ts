@@ -59,11 +59,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** `over` merged into `base`: objects deeply, anything else (arrays too) replaced. Pure. */
+/** `over` merged into `base`: objects deeply, anything else (arrays too) replaced; a key set to undefined is removed. Pure. */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) delete out[k];
+    else out[k] = deepMerge(base[k], v);
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@ import { MODE } from '../file-spec.js';
 import { marker } from '../quote.js';
 import { UPSTREAM } from '../versions.js';
 import { CA_ISSUER } from './cert-manager.js';
-import { dataVolume, deployment, fqdn, hasCertManager, meta, NS, port, restricted, resources, service } from './common.js';
+import { dataVolume, deployment, fqdn, meta, NS, port, restricted, resources, service } from './common.js';
 import type { Folder } from './folder.js';
 import { secretPath } from './folder.js';
 import { pushImagesScript } from './push-images.js';
@@ -51,8 +51,8 @@ export function containerdHostsToml(lab: Lab): string {
   ].join('\n');
 }
 
+/** Always over TLS from the lab CA: the model requires cert-manager with the registry. */
 function registryContainer(lab: Lab): IContainer {
-  const tls = hasCertManager(lab);
   return {
     name: 'registry',
     image: UPSTREAM.images.registry,
@@ -63,12 +63,8 @@ function registryContainer(lab: Lab): IContainer {
       { name: 'REGISTRY_AUTH_HTPASSWD_REALM', value: `${lab.name} registry` },
       { name: 'REGISTRY_AUTH_HTPASSWD_PATH', value: '/auth/htpasswd' },
       { name: 'REGISTRY_STORAGE_DELETE_ENABLED', value: 'true' },
-      ...(tls
-        ? [
-            { name: 'REGISTRY_HTTP_TLS_CERTIFICATE', value: '/certs/tls.crt' },
-            { name: 'REGISTRY_HTTP_TLS_KEY', value: '/certs/tls.key' },
-          ]
-        : []),
+      { name: 'REGISTRY_HTTP_TLS_CERTIFICATE', value: '/certs/tls.crt' },
+      { name: 'REGISTRY_HTTP_TLS_KEY', value: '/certs/tls.key' },
     ],
     ports: [{ name: 'registry', containerPort: 5000 }],
     // /v2/ answers 401 without credentials: a TCP check says the server is up
@@ -79,7 +75,7 @@ function registryContainer(lab: Lab): IContainer {
     volumeMounts: [
       { name: 'data', mountPath: '/var/lib/registry' },
       { name: 'auth', mountPath: '/auth', readOnly: true },
-      ...(tls ? [{ name: 'tls', mountPath: '/certs', readOnly: true }] : []),
+      { name: 'tls', mountPath: '/certs', readOnly: true },
     ],
   };
 }
@@ -91,11 +87,10 @@ function registry(lab: Lab) {
     volumes: [
       data.volume,
       { name: 'auth', secret: { secretName: REGISTRY_AUTH_SECRET, items: [{ key: 'htpasswd', path: 'htpasswd' }] } },
-      ...(hasCertManager(lab) ? [{ name: 'tls', secret: { secretName: TLS_SECRET } }] : []),
+      { name: 'tls', secret: { secretName: TLS_SECRET } },
     ],
   });
-  const svcPort = hasCertManager(lab) ? port('https', 443, 5000) : port('http', 80, 5000);
-  return [...data.claims, d, service('registry', NS.registry, [svcPort], lab.services.registry!.ip)];
+  return [...data.claims, d, service('registry', NS.registry, [port('https', 443, 5000)], lab.services.registry!.ip)];
 }
 
 /**
@@ -120,7 +115,6 @@ function certificate(lab: Lab): ICertificate {
 
 /** Joxit's UI proxies the registry API (and the browser's basic auth) through its own nginx. */
 function registryUi(lab: Lab) {
-  const scheme = hasCertManager(lab) ? 'https' : 'http';
   return deployment('registry-ui', NS.registry, {
     containers: [
       {
@@ -130,7 +124,7 @@ function registryUi(lab: Lab) {
           { name: 'REGISTRY_TITLE', value: `${lab.name} registry` },
           { name: 'SINGLE_REGISTRY', value: 'true' },
           { name: 'REGISTRY_SECURED', value: 'true' },
-          { name: 'NGINX_PROXY_PASS_URL', value: `${scheme}://registry.${NS.registry}.svc.cluster.local` },
+          { name: 'NGINX_PROXY_PASS_URL', value: `https://registry.${NS.registry}.svc.cluster.local` },
           { name: 'DELETE_IMAGES', value: 'true' },
           { name: 'SHOW_CONTENT_DIGEST', value: 'true' },
         ],
@@ -182,7 +176,7 @@ export function registryFolder(lab: Lab): Folder | undefined {
     namespace: NS.registry,
     resources: {
       'registry.yaml': registry(lab),
-      ...(hasCertManager(lab) ? { 'certificate.yaml': [certificate(lab)] } : {}),
+      'certificate.yaml': [certificate(lab)],
       'registry-ui.yaml': [registryUi(lab), uiService(lab, ui), ...uiRoute(lab, ui)],
       'chartmuseum.yaml': [...chartmuseum(lab), uiService(lab, cm), ...uiRoute(lab, cm)],
     },
