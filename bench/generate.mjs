@@ -16,7 +16,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 function wall(args) {
   const t = performance.now();
-  execFileSync(process.execPath, args, { stdio: 'ignore' });
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   return (performance.now() - t) / 1000;
 }
 
@@ -50,6 +50,8 @@ storage: { disk: /dev/sda, exports: [{ name: vol1, size: 100G }] }
 services:
   metallb: { addresses: [10.10.100.1-10.10.100.99] }
   coredns: { ip: 10.10.100.1 }
+  certManager: {}
+  registry: { ip: 10.10.100.3 }
 slurm: { controller: k8s, ip: 10.10.100.2, nodes: [${Array.from({ length: 499 }, (_, i) => `pi${String(i + 1).padStart(3, '0')}`).join(', ')}] }
 `.replace('bigLab', 'biglab');
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { INIT_FLAGS } from '../wizard/flags.js';
 
 /**
  * labgen's entry point and its one error boundary. Commands are imported when run, so
@@ -14,10 +15,15 @@ const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 
 
 const EXAMPLES = `
 Examples:
+  npx labgen init mylab                the wizard: asks for the lab, writes lab.yaml and the lab folder
+  labgen init mylab --yes --pis 3      no questions: the seed lab, with 3 Pis
   labgen generate                      write or update the lab folder next to ./lab.yaml
-  labgen generate --dry-run            show what would change, with a diff; write nothing
+  labgen generate --dry-run            what would change and what to do next, with a diff; write nothing
   labgen generate --check              exit 1 when the lab folder is out of date (for CI)
-  labgen generate --lab labs/x/lab.yaml --force   overwrite files edited by hand
+  labgen push                          set up every Pi over SSH: only what changed, host keys verified
+  labgen push node03 --dry-run         what a push would change on node03
+  labgen status                        what runs on the Pis against what was generated
+  labgen export --out homelab.zip      the lab folder as a zip for another machine, without secrets
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 conflict (hand-edited files, nothing written).`;
 
@@ -39,6 +45,64 @@ function program(): Command {
     .action(async (opts) => {
       const { generate } = await import('./generate.js');
       process.exitCode = await generate(opts);
+    });
+
+  // ---- init (issue #5): the wizard; every question is also a flag (../wizard/flags.ts, no imports: --help stays light)
+  const init = cli
+    .command('init')
+    .argument('[dir]', 'the lab folder to create', '.')
+    .description('ask for the lab (or take flags), write lab.yaml and generate the lab folder')
+    .option('--yes', 'take the defaults (the seed lab) for every question not given as a flag')
+    .option('--force', 'overwrite an existing lab.yaml');
+  for (const { flag, help } of Object.values(INIT_FLAGS)) init.option(flag, help);
+  init.addHelpText(
+    'after',
+    '\nOn a terminal it asks what the flags leave out; without one, give every flag or --yes.' +
+      '\nDefaults are the seed lab (labs/rpi-slurm/lab.yaml); default addresses follow --subnet.' +
+      '\nExit codes: 0 ok, 2 a bad or missing answer, 3 lab.yaml exists (use --force), 130 cancelled (Ctrl+C): nothing written.' +
+      '\n\nExamples:\n  npx labgen init mylab\n  labgen init mylab --yes --pis 3 --subnet 192.168.50.0/24 --os trixie',
+  );
+  init.action(async (dir, opts) => {
+    const { initCommand } = await import('./init.js');
+    process.exitCode = await initCommand(dir, opts);
+  });
+
+  // ---- export (issue #5)
+  cli
+    .command('export')
+    .description('zip the lab folder to carry to another machine; secrets only when asked')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--out <file>', 'the zip to write (default: <lab name>.zip beside the lab folder)')
+    .option('--with-secrets', 'include .labgen/secrets/ (keys, tokens, passwords)')
+    .addHelpText('after', '\nExample:\n  labgen export --out ~/homelab.zip')
+    .action(async (opts) => {
+      const { exportCommand } = await import('./export.js');
+      process.exitCode = await exportCommand(opts);
+    });
+
+  // ---- push and status (issue #6)
+  cli
+    .command('push')
+    .argument('[nodes...]', 'the Pis to set up (default: all)')
+    .description('set up running Pis over SSH: parallel, only what changed, atomically, host keys verified')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--dry-run', 'list per Pi what would change; connect read-only')
+    .option('--concurrency <n>', 'Pis at once', '16')
+    .option('--trust-new', "record the host key of a Pi seen for the first time (like ssh's accept-new)")
+    .addHelpText('after', '\nExamples:\n  labgen push\n  labgen push node03 --dry-run')
+    .action(async (nodes, opts) => {
+      const { pushCommand } = await import('./push.js');
+      process.exitCode = await pushCommand(nodes, opts);
+    });
+
+  cli
+    .command('status')
+    .description('per Pi: reachable, host key, files in sync or drifted, services; exit 1 if anything is off')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .addHelpText('after', '\nExample:\n  labgen status')
+    .action(async (opts) => {
+      const { statusCommand } = await import('./status.js');
+      process.exitCode = await statusCommand(opts);
     });
 
   return cli;

@@ -7,10 +7,19 @@ import { marker } from './quote.js';
  * system hosts file without touching the rest. VMs, Pis and the laptop all get this text.
  */
 export function hostsBlock(lab: Lab): string {
-  const width = Math.max(...hostsEntries(lab).map((e) => e.ip.length));
-  const lines = hostsEntries(lab).map((e) => `${e.ip.padEnd(width)}  ${e.names.join(' ')}`);
-  return ['# BEGIN labgen', marker('#'), ...lines, '# END labgen', ''].join('\n');
+  let block = blocks.get(lab);
+  if (block === undefined) {
+    const entries = hostsEntries(lab);
+    const width = Math.max(...entries.map((e) => e.ip.length));
+    const lines = entries.map((e) => `${e.ip.padEnd(width)}  ${e.names.join(' ')}`);
+    block = ['# BEGIN labgen', marker('#'), ...lines, '# END labgen', ''].join('\n');
+    blocks.set(lab, block);
+  }
+  return block;
 }
+
+/** Every Pi, VM and the laptop gets the same block: made once per lab, not once per host (500 Pis). */
+const blocks = new WeakMap<Lab, string>();
 
 /** Windows reads one name per line most reliably, with CRLF endings. */
 export function hostsBlockWindows(lab: Lab): string {

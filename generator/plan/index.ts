@@ -4,6 +4,7 @@ import type { FileSpec } from './file-spec.js';
 import { planK8s } from './k8s/index.js';
 import { planKubeadmConfig } from './kubeadm-config.js';
 import { planLabReadme } from './lab-readme.js';
+import { planLabSchema } from './lab-schema.js';
 import { planLaptop } from './laptop.js';
 import { planPis } from './pis.js';
 import { planProvision } from './provision.js';
@@ -16,7 +17,7 @@ export type { FileSpec } from './file-spec.js';
 type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
 
 /** One planner per output domain; each owns the files it names. */
-const PLANNERS: Planner[] = [planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm, planK8s];
+const PLANNERS: Planner[] = [planLabSchema, planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm, planK8s];
 
 /**
  * The whole lab folder as data: pure and synchronous (no fs, clock, env, randomness or network;

@@ -20,6 +20,8 @@ function sshConfig(lab: Lab): string {
       `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
       '  IdentitiesOnly yes',
       `  UserKnownHostsFile ${KNOWN_HOSTS}`,
+      // the pinned key is looked up by the Pi's name, so it still matches after an IP change
+      `  HostKeyAlias ${n.name}`,
       '  StrictHostKeyChecking yes',
     ].join('\n'),
   );

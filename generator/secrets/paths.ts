@@ -15,3 +15,9 @@ export const SECRET = {
   /** image pull secret for the lab registry: derived from registry-password by k8s/apply.sh */
   registryDockerConfig: 'registry-dockerconfig.json',
 } as const;
+
+/**
+ * A Pi's own SSH host key (ed25519), made once by labgen so the image can bake it in and its
+ * public half is pinned in KNOWN_HOSTS before the Pi first boots. Relative to SECRETS_DIR.
+ */
+export const hostKeySecret = (node: string) => `hostkeys/${node}/ssh_host_ed25519_key`;

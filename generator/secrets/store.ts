@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../writer/atomic.js';
-import { LABGEN_DIR, SECRET, SECRETS_DIR } from './paths.js';
+import { hostKeySecret, KNOWN_HOSTS, LABGEN_DIR, SECRET, SECRETS_DIR } from './paths.js';
 
 /**
  * The lab's secrets, created once in .labgen/secrets/ (0700 folder, 0600 files, git-ignored)
@@ -40,11 +40,49 @@ function htpasswdLine(user: string, password: string): string {
   return `${user}:${bcrypt.hashSync(password, 10)}\n`;
 }
 
+const ssh2Utils = () => (createRequire(import.meta.url)('ssh2') as typeof import('ssh2')).utils;
+
+/**
+ * An ed25519 key pair in OpenSSH format, from ssh2 (node-ssh's engine; loaded only when a key
+ * is made). ssh2 1.17 drops leading zero bytes of the public key, so about 1 key in 256 comes
+ * out malformed (neither ssh2 nor ssh-keygen can read it back): such a key is made again.
+ */
+function ed25519Pair(comment: string): { private: string; public: string } {
+  for (;;) {
+    const key = ssh2Utils().generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2Utils().parseKey(key.private) instanceof Error)) return key;
+  }
+}
+
 function newSshKey(labName: string): Secrets['sshKey'] {
-  // ssh2 (node-ssh's engine) writes OpenSSH-format keys; loaded only when a key is made
-  const { utils } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
-  const key = utils.generateKeyPairSync('ed25519', { comment: `labgen@${labName}` });
+  const key = ed25519Pair(`labgen@${labName}`);
   return { private: key.private, public: `${key.public.trim()}\n` };
+}
+
+/** A new ed25519 host key for a Pi, as the OpenSSH private key text sshd reads. */
+function newHostKey(node: string): string {
+  return ed25519Pair(`root@${node}`).private;
+}
+
+/** `ssh-ed25519 AAAA… root@node`: the public half, always derived from the private key so the two never disagree. */
+function publicHostKey(privateKey: string, node: string): string {
+  const key = ssh2Utils().parseKey(privateKey);
+  if (key instanceof Error) throw new Error(`labgen: the host key of ${node} in ${SECRETS_DIR} is unreadable: ${key.message}`);
+  const parsed = Array.isArray(key) ? key[0]! : key;
+  return `${parsed.type} ${parsed.getPublicSSH().toString('base64')} root@${node}\n`;
+}
+
+/** A Pi's SSH host key pair (OpenSSH text); the image bakes it in, known_hosts pins it. */
+export interface HostKey {
+  private: string;
+  /** `ssh-ed25519 AAAA… root@node` and a newline */
+  public: string;
+}
+
+/** A Pi as the store needs it: its host key is pinned under its name and its address. */
+export interface PiIdentity {
+  name: string;
+  ip: string;
 }
 
 interface Entry {
@@ -54,13 +92,33 @@ interface Entry {
 
 export interface SecretsResult {
   secrets: Secrets;
+  /** each Pi's SSH host key, by node name (only for the Pis passed to loadSecrets) */
+  hostKeys: Record<string, HostKey>;
   /** files that do not exist yet (made in memory; written only by `persist`) */
   missing: string[];
+  /** a secret's bytes by its file name under .labgen/secrets/ (setup.sh's secrets/ folder holds copies) */
+  file: (name: string) => Buffer | undefined;
   persist: () => void;
 }
 
-/** Read the lab's secrets; make the missing ones in memory. Nothing is written until persist(). */
-export function loadSecrets(labDir: string, labName: string): SecretsResult {
+/** `missing`'s entry for Pis not pinned in .labgen/known_hosts yet (relative to the secrets folder, like the others). */
+export const KNOWN_HOSTS_ENTRY = '../known_hosts';
+
+/** Names the lines of a known_hosts text pin (plain names; hashed ones never equal a node name). */
+function pinnedNames(known: string): Set<string> {
+  return new Set(known.split('\n').flatMap((line) => (line.startsWith('#') || line.startsWith('@') ? [] : (line.split(/\s+/)[0] ?? '').split(','))));
+}
+
+/** `node01,10.0.0.2 ssh-ed25519 AAAA…`: a Pi's host key pinned under its name and address. */
+const pinLine = (node: PiIdentity, publicKey: string) => `${node.name},${node.ip} ${publicKey.split(' ').slice(0, 2).join(' ')}\n`;
+
+/**
+ * Read the lab's secrets; make the missing ones in memory. Nothing is written until persist().
+ * `pis`: the lab's Pis, each of which gets its own SSH host key (made once, for the image to
+ * bake in) pinned in .labgen/known_hosts under its name and address, so the first connection to
+ * a flashed Pi is already verified. A Pi with a pin under its name keeps it.
+ */
+export function loadSecrets(labDir: string, labName: string, pis: readonly PiIdentity[] = []): SecretsResult {
   const dir = join(labDir, SECRETS_DIR);
   let sshKey: Secrets['sshKey'] | undefined;
   const values: Record<string, string> = {};
@@ -75,6 +133,11 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     registryHtpasswd: { file: SECRET.registryHtpasswd, create: () => htpasswdLine(REGISTRY_USER, values.registryPassword!) },
     grafanaAdminPassword: { file: SECRET.grafanaAdminPassword, create: () => randomToken(24) },
   };
+  for (const { name } of pis) {
+    entries[`hostKey:${name}`] = { file: hostKeySecret(name), create: () => newHostKey(name) };
+    // read or made right after the private key above, and derived from it
+    entries[`hostKeyPub:${name}`] = { file: `${hostKeySecret(name)}.pub`, create: () => publicHostKey(values[`hostKey:${name}`]!, name) };
+  }
   const missing: string[] = [];
   for (const [key, e] of Object.entries(entries)) {
     const path = join(dir, e.file);
@@ -93,6 +156,15 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     registryHtpasswd: values.registryHtpasswd!,
     grafanaAdminPassword: values.grafanaAdminPassword!,
   };
+  // every Pi is pinned in known_hosts (made from the secrets, like the lab folder: the same
+  // secrets give the same file); a Pi already pinned under its name is left as it is
+  const knownHosts = join(labDir, KNOWN_HOSTS);
+  const known = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
+  const unpinned = pis.filter((p) => !pinnedNames(known).has(p.name));
+  if (unpinned.length) missing.push(KNOWN_HOSTS_ENTRY);
+  const hostKeys: Record<string, HostKey> = Object.fromEntries(
+    pis.map(({ name }) => [name, { private: values[`hostKey:${name}`]!, public: values[`hostKeyPub:${name}`]! }]),
+  );
   const persist = () => {
     mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });
     mkdirSync(dir, { recursive: true });
@@ -100,7 +172,19 @@ export function loadSecrets(labDir: string, labName: string): SecretsResult {
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileAtomic(ignore, '# labgen: secrets never go into git\n*\n', 0o644);
     for (const [key, e] of Object.entries(entries))
-      if (missing.includes(e.file)) writeFileAtomic(join(dir, e.file), Buffer.from(values[key]!, 'latin1'), 0o600);
+      if (missing.includes(e.file)) {
+        const path = join(dir, e.file);
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // hostkeys/<node>/
+        writeFileAtomic(path, Buffer.from(values[key]!, 'latin1'), 0o600);
+      }
+    if (unpinned.length) {
+      const add = unpinned.map((node) => pinLine(node, hostKeys[node.name]!.public)).join('');
+      writeFileAtomic(knownHosts, `${known}${known && !known.endsWith('\n') ? '\n' : ''}${add}`, 0o644);
+    }
   };
-  return { secrets, missing, persist };
+  const file = (name: string) => {
+    const key = Object.keys(entries).find((k) => entries[k]!.file === name);
+    return key === undefined ? undefined : Buffer.from(values[key]!, 'latin1');
+  };
+  return { secrets, hostKeys, missing, file, persist };
 }

@@ -42,9 +42,11 @@ export interface ApplyResult {
 export function nextManifest(decisions: Decision[], before: Manifest): Manifest {
   const next: Manifest = new Map();
   for (const d of decisions) {
-    if (d.spec && d.action !== 'conflict') next.set(d.path, { sha256: sha256(d.spec.contents), mode: d.spec.mode });
-    // a kept hand edit stays recorded as labgen last wrote it, so it is still told apart next time
-    else if (d.spec && d.action === 'conflict' && before.has(d.path)) next.set(d.path, before.get(d.path)!);
+    if (!d.spec) continue; // an orphan leaves the manifest (removed, or left in place and forgotten)
+    const handEdit = d.action === 'conflict' || d.action === 'kept';
+    // a hand edit left in place stays recorded as labgen last wrote it (if it ever did), so it is still told apart next time
+    if (!handEdit) next.set(d.path, { sha256: sha256(d.spec.contents), mode: d.spec.mode });
+    else if (before.has(d.path)) next.set(d.path, before.get(d.path)!);
   }
   return next;
 }
@@ -118,7 +120,13 @@ function pruneEmptyDirs(labDir: string, path: string): void {
   }
 }
 
-export function apply(labDir: string, decisions: Decision[], manifest: Manifest, ops: FsOps = realFs): ApplyResult {
+/** A file of labgen's own under .labgen/ (e.g. keep), written in the same transaction; no contents: removed. */
+export interface MetaFile {
+  path: string;
+  contents?: string;
+}
+
+export function apply(labDir: string, decisions: Decision[], manifest: Manifest, ops: FsOps = realFs, meta: MetaFile[] = []): ApplyResult {
   const tx = new Transaction(ops);
   const writes = decisions.filter((d) => d.action === 'create' || d.action === 'update');
   const removals = decisions.filter((d) => d.action === 'remove');
@@ -126,6 +134,11 @@ export function apply(labDir: string, decisions: Decision[], manifest: Manifest,
     const staged = writes.map((d) => ({ d, tmp: tx.stage(join(labDir, d.path), d.spec!.contents, d.spec!.mode) }));
     for (const { d, tmp } of staged) tx.swapIn(tmp, join(labDir, d.path));
     for (const d of removals) tx.remove(join(labDir, d.path));
+    for (const m of meta) {
+      const target = join(labDir, m.path);
+      if (m.contents === undefined) tx.remove(target);
+      else tx.swapIn(tx.stage(target, m.contents, 0o644), target);
+    }
     const manifestFile = join(labDir, MANIFEST);
     tx.ensureDir(dirname(manifestFile));
     tx.swapIn(tx.stage(manifestFile, serializeManifest(manifest), 0o644), manifestFile);

@@ -5,9 +5,10 @@ import { type Manifest, type ManifestEntry, sha256 } from './manifest.js';
 
 /**
  * What to do with each file, decided before anything is written (read-only):
- * create · identical · update · conflict (hand-edited, or not labgen's) · remove (an unmodified orphan).
+ * create · identical · update · conflict (hand-edited, or not labgen's) · remove (an unmodified orphan)
+ * · kept (a conflict the user chose to keep: listed in .labgen/keep, or answered "keep"; see keep.ts).
  */
-export type Action = 'create' | 'identical' | 'update' | 'conflict' | 'remove';
+export type Action = 'create' | 'identical' | 'update' | 'conflict' | 'remove' | 'kept';
 
 export interface Decision {
   path: string;
@@ -69,8 +70,8 @@ export function decide(labDir: string, files: FileSpec[], manifest: Manifest): D
   return decisions.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** --force: a hand edit is overwritten, an edited orphan removed. */
+/** --force (or "overwrite" at the prompt): a hand edit is overwritten, even a kept one; an edited orphan removed. */
 export function forced(d: Decision): Decision {
-  if (d.action !== 'conflict') return d;
+  if (d.action !== 'conflict' && d.action !== 'kept') return d;
   return d.spec ? { ...d, action: d.current === undefined ? 'create' : 'update' } : { ...d, action: 'remove' };
 }

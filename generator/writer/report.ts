@@ -8,6 +8,7 @@ const COLOR: Record<Action, Parameters<typeof styleText>[0]> = {
   update: 'yellow',
   remove: 'red',
   conflict: 'magenta',
+  kept: 'cyan',
   identical: 'gray',
 };
 
@@ -26,6 +27,6 @@ export function decisionLines(decisions: Decision[], tty: boolean): string[] {
 
 export function summary(decisions: Decision[]): string {
   const count = (a: Action) => decisions.filter((d) => d.action === a).length;
-  const parts = (['create', 'update', 'remove', 'conflict', 'identical'] as const).filter((a) => count(a)).map((a) => `${count(a)} ${a}`);
+  const parts = (['create', 'update', 'remove', 'conflict', 'kept', 'identical'] as const).filter((a) => count(a)).map((a) => `${count(a)} ${a}`);
   return parts.join(', ') || 'no files';
 }

@@ -1,0 +1,177 @@
+import * as archiverModule from 'archiver';
+import { createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { EXIT, LabgenError } from '../errors.js';
+import { loadLab } from '../model/load.js';
+import { SECRETS_DIR } from '../secrets/paths.js';
+import { tempPath } from '../writer/atomic.js';
+import { MANIFEST, readManifest } from '../writer/manifest.js';
+
+/**
+ * `labgen export`: the lab folder as one zip, to carry to another machine (seed 003's laptop
+ * runs Windows). Everything in the folder goes in except:
+ * - .labgen/secrets/ (keys, tokens, passwords), unless --with-secrets;
+ * - machine state and junk: .vagrant/, .git/, node_modules/, editor and OS litter, labgen's own
+ *   temp files, other zips, disk images (a Pi image is rebuilt from the lab folder).
+ * Entries are in a fixed order (a folder before its contents, names sorted), with a fixed date
+ * and the file's mode (the manifest's mode for generated files, so scripts stay executable even
+ * when exporting on Windows): the same folder gives the same zip, byte for byte.
+ */
+
+export interface ExportOptions {
+  lab: string;
+  out?: string;
+  withSecrets?: boolean;
+}
+
+/**
+ * archiver 7 (CommonJS: module.exports is the factory) is what is installed; @types/archiver 8
+ * describes archiver 8's class API, so the factory is taken from the namespace's default.
+ */
+type Factory = (format: 'zip', options?: archiverModule.ArchiverOptions) => archiverModule.Archiver;
+const archiver = (archiverModule as unknown as { default: Factory }).default;
+
+/** Folders never exported, with why (printed when one was left out). */
+const SKIP_DIRS: Record<string, string> = {
+  '.vagrant': "Vagrant's machine state",
+  '.git': 'git history',
+  node_modules: 'installed packages',
+  __pycache__: 'Python cache',
+};
+
+/** Files never exported. */
+const JUNK: RegExp[] = [
+  /^\.DS_Store$/,
+  /^Thumbs\.db$/i,
+  /^desktop\.ini$/i,
+  /~$/,
+  /^\.#/,
+  /\.sw[po]$/,
+  /\.labgen-[a-z]+-\d+$/, // an interrupted write's temp file (writer/atomic.ts)
+  /\.zip$/i,
+  /\.(img|iso|vdi|vmdk|qcow2|box)(\.(xz|gz|zst))?$/i,
+];
+
+/** The date every entry carries (DOS dates start in 1980): no clock in the output. */
+const FIXED_DATE = new Date(Date.UTC(1980, 0, 1));
+
+interface Entry {
+  name: string;
+  abs: string;
+  dir: boolean;
+  mode: number;
+}
+
+interface Walk {
+  entries: Entry[];
+  skipped: Map<string, string>;
+  secrets: number;
+}
+
+function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: Map<string, number> }): Walk {
+  const skipped = new Map<string, string>();
+  let secrets = 0;
+  const visit = (abs: string, rel: string): Entry[] => {
+    const out: Entry[] = [];
+    for (const name of readdirSync(abs).sort()) {
+      const a = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(a);
+      if (st.isDirectory()) {
+        if (SKIP_DIRS[name] !== undefined) {
+          skipped.set(`${r}/`, SKIP_DIRS[name]!);
+          continue;
+        }
+        const inner = visit(a, r);
+        if (r === SECRETS_DIR && !opts.withSecrets) {
+          secrets = inner.filter((e) => !e.dir).length;
+          continue;
+        }
+        // a folder is listed only when something in it is: no empty shells of what was left out
+        if (inner.length) out.push({ name: `${r}/`, abs: a, dir: true, mode: st.mode & 0o777 }, ...inner);
+      } else if (!st.isFile()) {
+        skipped.set(r, st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file');
+      } else if (a === opts.out) {
+        continue;
+      } else if (JUNK.some((re) => re.test(name))) {
+        skipped.set(r, 'junk');
+      } else {
+        const mode = r.startsWith(`${SECRETS_DIR}/`) ? 0o600 : (opts.modes.get(r) ?? st.mode & 0o777);
+        out.push({ name: r, abs: a, dir: false, mode });
+      }
+    }
+    return out;
+  };
+  return { entries: visit(labDir, ''), skipped, secrets };
+}
+
+function labName(labFile: string, labDir: string): string {
+  try {
+    return loadLab(labFile).name;
+  } catch {
+    return basename(labDir); // a lab.yaml that does not validate is still worth carrying
+  }
+}
+
+async function writeZip(entries: Entry[], out: string, mode: number): Promise<number> {
+  const tmp = tempPath(out);
+  try {
+    const stream = createWriteStream(tmp, { mode });
+    const zip = archiver('zip', { zlib: { level: 9 } });
+    const done = new Promise<void>((ok, fail) => {
+      stream.on('close', ok).on('error', fail);
+      zip.on('error', fail).on('warning', fail);
+    });
+    zip.pipe(stream);
+    for (const e of entries) {
+      // append (not zip.file, which stats files concurrently and so may reorder them): entries go in as listed
+      zip.append(e.dir ? '' : readFileSync(e.abs), { name: e.name, date: FIXED_DATE, mode: e.mode });
+    }
+    await zip.finalize();
+    await done;
+    renameSync(tmp, out);
+    return statSync(out).size;
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new LabgenError(EXIT.failure, `cannot write ${out}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** "k8s/ (48), laptop/ (3), lab.yaml": what the zip holds, by top-level name. */
+function contents(entries: Entry[]): string {
+  const count = new Map<string, number>();
+  for (const e of entries.filter((x) => !x.dir)) {
+    const top = e.name.includes('/') ? `${e.name.split('/')[0]}/` : e.name;
+    count.set(top, (count.get(top) ?? 0) + 1);
+  }
+  return [...count].map(([top, n]) => (top.endsWith('/') ? `${top} (${n})` : top)).join(', ');
+}
+
+const kib = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KiB`);
+
+export async function exportCommand(opts: ExportOptions): Promise<number> {
+  const labFile = resolve(opts.lab);
+  const labDir = dirname(labFile);
+  if (!existsSync(labFile))
+    throw new LabgenError(EXIT.badInput, `no lab file at ${labFile}`, { hint: 'run it in the lab folder, or name the lab file with --lab FILE' });
+  const out = resolve(opts.out ?? join(dirname(labDir), `${labName(labFile, labDir)}.zip`));
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new LabgenError(EXIT.badInput, `${out} is a folder`, { hint: 'give --out the zip file to write, e.g. --out lab.zip' });
+  if (!existsSync(join(labDir, MANIFEST)))
+    process.stderr.write(`labgen: warning: ${labDir} was never generated (no ${MANIFEST}): the zip holds lab.yaml and what else is there\n`);
+
+  const modes = new Map([...readManifest(labDir)].map(([p, e]) => [p, e.mode]));
+  const { entries, skipped, secrets } = walk(labDir, { withSecrets: opts.withSecrets ?? false, out, modes });
+  const withSecrets = entries.some((e) => !e.dir && e.name.startsWith(`${SECRETS_DIR}/`));
+  const size = await writeZip(entries, out, withSecrets ? 0o600 : 0o644);
+
+  const files = entries.filter((e) => !e.dir);
+  process.stdout.write(`wrote ${out} (${files.length} files, ${kib(size)}): ${contents(entries)}\n`);
+  if (withSecrets)
+    process.stdout.write(`  with ${SECRETS_DIR}/ (keys, tokens, passwords): keep the zip private\n`);
+  const left: string[] = [];
+  if (secrets) left.push(`${SECRETS_DIR}/ (${secrets} files: keys, tokens, passwords; --with-secrets includes them)`);
+  for (const [path, why] of skipped) left.push(`${path} (${why})`);
+  if (left.length) process.stdout.write(`  left out: ${left.join(', ')}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { shellQuote as q } from '../../generator/plan/quote.js';
+import { ConnectError, HostKeyError, type Remote } from './connection.js';
+import { type Change, STAGE } from './plan.js';
+import { newToken, upload } from './upload.js';
+
+/**
+ * A network config change, made safe: the Pi may come back at another address, or not at all.
+ *
+ * 1. In the same command that uploads the new config, before anything is renamed, a guard is
+ *    started on the Pi, detached from the SSH session (`systemd-run --on-active` where systemd
+ *    runs, else `setsid sh -c 'sleep N; …'`). When it fires it undoes the cut-over unless
+ *    labgen confirmed first: every file of the batch that holds the new content is put back from
+ *    its `.labgen-prev`, and the old config is applied again.
+ * 2. The config is renamed into place and applied, also detached and a second later, so the
+ *    command returns before the address moves under it.
+ * 3. labgen reconnects at the new address (host key checked as always) and confirms.
+ *    Confirming and the guard's firing both `mkdir <dir>/decided`: whichever gets there first
+ *    decides, so a late confirm can never race a rollback.
+ * 4. No confirm in time: labgen waits for the guard and checks the Pi is back at the old address.
+ */
+
+export interface CutoverOptions {
+  from: string;
+  to: string;
+  /** shell command applying the network config (setup.sh's, per OS) */
+  applyNetwork: string;
+  /** how long labgen tries to reach and confirm the new address */
+  confirmTimeoutMs: number;
+  /** how much longer the guard waits before it rolls back */
+  guardMarginMs: number;
+  /** how long to keep trying the old address after a rollback */
+  rollbackWaitMs: number;
+  connect: (address: string, timeoutMs: number) => Promise<Remote>;
+  step: (text: string) => void;
+}
+
+export type CutoverResult =
+  | { outcome: 'confirmed'; remote: Remote }
+  | { outcome: 'rolled-back'; reason: string }
+  | { outcome: 'lost'; reason: string };
+
+/** Run SCRIPT after DELAY seconds, outliving the SSH session that started it. */
+function detached(name: string, delaySec: number, script: string, log: string): string {
+  return [
+    'if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then',
+    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delaySec} /bin/sh -c ${q(script)}`,
+    'else',
+    `  setsid sh -c ${q(`sleep ${delaySec}; ${script}`)} > ${q(log)} 2>&1 < /dev/null &`,
+    'fi',
+  ].join('\n');
+}
+
+/** The guard: roll back what this batch placed, unless `decided` is already taken. */
+export function guardScript(dir: string, batch: Change[], applyNetwork: string): string {
+  const undo = batch.map(({ file: f }) =>
+    [
+      `if [ "$(sha256sum < ${q(f.path)} 2>/dev/null)" = ${q(`${f.sha256}  -`)} ]; then`,
+      `  if [ -e ${q(`${f.path}.labgen-prev`)} ]; then cp -p -- ${q(`${f.path}.labgen-prev`)} ${q(`${f.path}.labgen-rb`)} && mv -fT -- ${q(`${f.path}.labgen-rb`)} ${q(f.path)}`,
+      `  else rm -f -- ${q(f.path)}; fi`,
+      '  undone=1',
+      'fi',
+    ].join('\n'),
+  );
+  return [
+    '#!/bin/sh',
+    '# labgen network cut-over guard: labgen did not confirm from the new address, so the old config comes back',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH',
+    `mkdir ${q(`${dir}/decided`)} 2>/dev/null || exit 0 # confirmed (or superseded): nothing to do`,
+    'undone=0',
+    ...undo,
+    `echo rolled-back > ${q(`${dir}/outcome`)}`,
+    `[ "$undone" = 0 ] || { ${applyNetwork}; }`,
+    '',
+  ].join('\n');
+}
+
+export function confirmScript(dir: string): string {
+  return `if mkdir ${q(`${dir}/decided`)} 2>/dev/null; then echo confirmed > ${q(`${dir}/outcome`)}; echo confirmed; else cat ${q(`${dir}/outcome`)} 2>/dev/null || echo superseded; fi`;
+}
+
+/** Keep trying `address` until `deadline`; a refused host key ends the attempts at once. */
+async function reach(o: CutoverOptions, address: string, deadline: number): Promise<Remote | Error> {
+  let last: Error = new Error('no attempt');
+  while (Date.now() < deadline) {
+    try {
+      return await o.connect(address, Math.max(1000, Math.min(5000, deadline - Date.now())));
+    } catch (e) {
+      if (e instanceof HostKeyError) return e;
+      last = e as Error;
+      if (!(e instanceof ConnectError)) return last;
+      await sleep(300);
+    }
+  }
+  return last;
+}
+
+export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions): Promise<CutoverResult> {
+  const token = newToken();
+  const dir = `${STAGE}/cutover/${token}`;
+  const guardSec = Math.ceil((o.confirmTimeoutMs + o.guardMarginMs) / 1000);
+  const files = batch.map((c) => c.file);
+  const beforePlace = [
+    `rm -rf ${q(`${STAGE}/cutover`)} && mkdir -p ${q(dir)}`, // an older guard's folder: superseded
+    `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
+    detached(`labgen-guard-${token}`, guardSec, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
+  ].join('\n');
+  const afterPlace = detached(`labgen-apply-${token}`, 1, o.applyNetwork, `${dir}/apply.log`);
+
+  o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
+  const guardStart = Date.now();
+  await upload(remote, files, { beforePlace, afterPlace }, 'cut-over');
+  remote.close(); // its address may be gone in a second
+  await sleep(1500);
+
+  o.step(`cut-over: reaching ${o.to}`);
+  const next = await reach(o, o.to, Date.now() + o.confirmTimeoutMs);
+  if (!(next instanceof Error)) {
+    const said = (await next.run('confirm cut-over', `mkdir ${dir}/decided`, confirmScript(dir))).trim();
+    if (said === 'confirmed') return { outcome: 'confirmed', remote: next };
+    next.close();
+    return settle(o, dir, guardStart + guardSec * 1000, `confirmed too late (the guard had fired: ${said})`);
+  }
+  return settle(o, dir, guardStart + guardSec * 1000, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${next.message}`);
+}
+
+/** Not confirmed: wait for the guard to roll back, then check the Pi answers at its old address. */
+async function settle(o: CutoverOptions, dir: string, guardAt: number, reason: string): Promise<CutoverResult> {
+  o.step(`cut-over failed (${reason}); waiting for the Pi's guard to roll back`);
+  await sleep(Math.max(0, guardAt - Date.now() + 1500));
+  const back = await reach(o, o.from, Date.now() + o.rollbackWaitMs);
+  if (back instanceof Error) return { outcome: 'lost', reason: `${reason}; not back at ${o.from} either: ${back.message}` };
+  try {
+    const outcome = (await back.run('check rollback', `cat ${dir}/outcome`, `cat ${q(`${dir}/outcome`)} 2>/dev/null || echo unknown`)).trim();
+    return { outcome: 'rolled-back', reason: `${reason}; rolled back (guard: ${outcome}), answers at ${o.from} again` };
+  } finally {
+    back.close();
+  }
+}

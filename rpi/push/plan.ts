@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import type { Lab } from '../../generator/model/defaults.js';
+import type { FileSpec } from '../../generator/plan/file-spec.js';
+import { connectionName, type PiContext, piContexts } from '../../generator/plan/pi-part.js';
+import { piNetwork } from '../../generator/plan/pi-network.js';
+import { shellQuote } from '../../generator/plan/quote.js';
+import type { RemoteFile, RemoteState } from './remote-state.js';
+import { setupSecrets, setupServices } from './setup-script.js';
+
+/**
+ * Pure decisions of a push, tested without SSH: what each Pi should hold, what differs from
+ * what it holds, and which handlers that calls for.
+ */
+
+/** labgen's folder on a Pi: setup.sh, rootfs/ copies and secrets/ as in pis/<node>/, plus push's bookkeeping. */
+export const STAGE = '/var/lib/labgen';
+/** sha256 of the setup.sh (and secrets) that last ran to the end: a failed run is retried next push */
+export const STAMP = `${STAGE}/setup.stamp`;
+/** handlers owed for files already placed, kept until they ran (a push cut off in between owes them) */
+export const PENDING = `${STAGE}/pending`;
+
+export type FileRole = 'target' | 'stage' | 'setup' | 'secret';
+
+/** One file as it must be on a Pi. */
+export interface DesiredFile {
+  /** absolute path on the Pi */
+  path: string;
+  content: Buffer;
+  sha256: string;
+  mode: number;
+  /** user:group */
+  owner: string;
+  /** target: where the Pi reads it; stage: the copy setup.sh places from; setup: setup.sh; secret: for setup.sh */
+  role: FileRole;
+  /** services restarted when it changes (targets only) */
+  restart: string[];
+  /** part of the network config (a target or its stage copy): changing it is a guarded cut-over */
+  network: boolean;
+}
+
+/** Everything push and status need about one Pi, from the plan alone. */
+export interface PiTarget {
+  node: string;
+  /** its address in lab.yaml */
+  ip: string;
+  user: string;
+  files: DesiredFile[];
+  /** the setup stamp this plan calls for */
+  stamp: string;
+  /** services setup.sh keeps running (status checks them) */
+  services: string[];
+  /** shell command that applies the network config, as setup.sh does */
+  applyNetwork: string;
+}
+
+export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+function desired(path: string, content: Buffer, mode: number, role: FileRole, extra: Partial<DesiredFile> = {}): DesiredFile {
+  return { path, content, sha256: sha256(content), mode, owner: 'root:root', role, restart: [], network: false, ...extra };
+}
+
+/** The command setup.sh's template runs to apply a changed network config, per OS. */
+export function applyNetworkCommand(ctx: PiContext): string {
+  return ctx.os === 'bullseye'
+    ? 'systemctl restart dhcpcd'
+    : `nmcli connection reload && nmcli connection up ${shellQuote(connectionName(ctx))}`;
+}
+
+/** A Pi's desired files from its FileSpecs. boot/ files are for images only: a running Pi reads them never again. */
+function targetOf(ctx: PiContext, specs: FileSpec[], secret: (name: string) => Buffer | undefined): PiTarget {
+  const node = ctx.node.name;
+  const setup = specs.find((f) => f.path === `pis/${node}/setup.sh`);
+  if (!setup) throw new Error(`labgen bug: the plan has no pis/${node}/setup.sh`);
+  const networkPaths = new Set((piNetwork(ctx).files ?? []).map((f) => f.path));
+  const files: DesiredFile[] = [];
+  for (const f of specs.filter((s) => s.target && s.path.startsWith(`pis/${node}/rootfs/`))) {
+    const t = f.target!;
+    const content = Buffer.from(f.contents);
+    const network = networkPaths.has(t.path);
+    files.push(desired(t.path, content, f.mode, 'target', { owner: t.owner, restart: t.restart, network }));
+    files.push(desired(`${STAGE}/rootfs${t.path}`, content, f.mode, 'stage', { network }));
+  }
+  files.push(desired(`${STAGE}/setup.sh`, Buffer.from(setup.contents), 0o755, 'setup'));
+  const secrets = setupSecrets(setup.contents).map((name) => {
+    const bytes = secret(name);
+    if (!bytes) throw new Error(`labgen: ${node}'s setup.sh needs the secret ${name}, which .labgen/secrets/ does not have`);
+    return desired(`${STAGE}/secrets/${name}`, bytes, 0o600, 'secret');
+  });
+  files.push(...secrets);
+  const stamp = sha256([setup.contents, ...secrets.map((s) => `${s.path} ${s.sha256}`)].join('\n'));
+  return {
+    node,
+    ip: ctx.node.ip,
+    user: ctx.lab.pis.user,
+    files,
+    stamp,
+    services: setupServices(setup.contents),
+    applyNetwork: applyNetworkCommand(ctx),
+  };
+}
+
+/** Each Pi's target (all, or the named ones in lab order), from the lab and its plan. */
+export function piTargets(lab: Lab, plan: FileSpec[], secret: (name: string) => Buffer | undefined, only: string[] = []): PiTarget[] {
+  return piContexts(lab)
+    .filter((ctx) => only.length === 0 || only.includes(ctx.node.name))
+    .map((ctx) => targetOf(ctx, plan.filter((f) => f.kind === 'pi' && f.host === ctx.node.name), secret));
+}
+
+// ---------------------------------------------------------------- what differs
+
+export type Why = 'missing' | 'content' | 'mode' | 'owner';
+
+export interface Change {
+  file: DesiredFile;
+  why: Why[];
+}
+
+const octal = (mode: number) => (mode & 0o7777).toString(8);
+
+/** Why `remote` is not `file`; [] when it is. */
+export function differences(file: DesiredFile, remote: RemoteFile | undefined): Why[] {
+  if (!remote) return ['missing'];
+  const why: Why[] = [];
+  if (remote.sha256 !== file.sha256) why.push('content');
+  if (remote.mode !== octal(file.mode)) why.push('mode');
+  if (remote.owner !== file.owner) why.push('owner');
+  return why;
+}
+
+/** The files to upload: those that are missing or differ in content, mode or owner. */
+export function changes(files: DesiredFile[], state: RemoteState): Change[] {
+  return files.map((file) => ({ file, why: differences(file, state.files.get(file.path)) })).filter((c) => c.why.length > 0);
+}
+
+/**
+ * Uploads in two batches: the network config goes last, alone, under the cut-over guard, and
+ * its stage copy with it (setup.sh, run before the cut-over, would otherwise apply it unguarded).
+ * A network stage copy whose target is already right is an ordinary upload.
+ */
+export function batches(cs: Change[]): { main: Change[]; network: Change[] } {
+  const cutover = cs.some((c) => c.file.network && c.file.role === 'target');
+  return {
+    main: cs.filter((c) => !(cutover && c.file.network)),
+    network: cutover ? cs.filter((c) => c.file.network) : [],
+  };
+}
+
+// ---------------------------------------------------------------- handlers
+
+export type Handler =
+  | { kind: 'network' }
+  | { kind: 'daemon-reload' }
+  | { kind: 'setup' }
+  | { kind: 'restart'; service: string };
+
+/** `restart slurmd`, `setup.sh`, … as shown to the user and kept in the pending file. */
+export function handlerId(h: Handler): string {
+  switch (h.kind) {
+    case 'restart':
+      return `restart ${h.service}`;
+    case 'setup':
+      return 'setup.sh';
+    default:
+      return h.kind;
+  }
+}
+
+export function parseHandlerId(id: string): Handler | undefined {
+  if (id === 'daemon-reload') return { kind: 'daemon-reload' };
+  const m = /^restart (\S+)$/.exec(id);
+  return m ? { kind: 'restart', service: m[1]! } : undefined;
+}
+
+const UNIT_DIR = '/etc/systemd/system/';
+
+/**
+ * Handlers for what changed, in the order they run: the network cut-over (so everything after
+ * runs on the address the Pi keeps), systemd's reload for changed units, setup.sh when it or
+ * its secrets differ from the last run that finished, then each restart once. Handlers a
+ * previous push owed (pending) are run too.
+ */
+export function handlers(cs: Change[], target: Pick<PiTarget, 'stamp'>, state: Pick<RemoteState, 'stamp' | 'pending'>): Handler[] {
+  const targets = cs.filter((c) => c.file.role === 'target').map((c) => c.file);
+  const pending = state.pending.map(parseHandlerId).filter((h): h is Handler => h !== undefined);
+  const out: Handler[] = [];
+  if (batches(cs).network.length) out.push({ kind: 'network' });
+  if (targets.some((f) => f.path.startsWith(UNIT_DIR)) || pending.some((h) => h.kind === 'daemon-reload')) out.push({ kind: 'daemon-reload' });
+  if (state.stamp !== target.stamp) out.push({ kind: 'setup' });
+  const services = new Set([...targets.flatMap((f) => f.restart), ...pending.flatMap((h) => (h.kind === 'restart' ? [h.service] : []))]);
+  for (const service of [...services].sort()) out.push({ kind: 'restart', service });
+  return out;
+}
+
+/** The handlers recorded on the Pi with the uploads, until they have run. */
+export function owed(hs: Handler[]): string[] {
+  return hs.filter((h) => h.kind === 'daemon-reload' || h.kind === 'restart').map(handlerId);
+}

@@ -1,0 +1,227 @@
+import { connect, ConnectError, type ConnectOptions, HostKeyError, RemoteError, type Remote } from './connection.js';
+import { cutover } from './cutover.js';
+import { clearPending, runHandler } from './handlers.js';
+import type { KnownHostsFile } from './known-hosts.js';
+import { batches, type Change, changes, type Handler, handlerId, handlers, owed, type PiTarget } from './plan.js';
+import type { Progress } from './progress.js';
+import { readRemoteState } from './remote-state.js';
+import { upload } from './upload.js';
+
+/**
+ * The per-Pi pipeline and the pool that runs all Pis at once:
+ * connect (host key checked) → one listing round trip → upload what differs (one command) →
+ * network cut-over if its config changed → handlers (daemon-reload, setup.sh, restarts).
+ * A Pi's failure stops that Pi only; its result names the step, command, exit code and stderr.
+ */
+
+export interface Timing {
+  /** SSH connect + handshake + login */
+  connectTimeoutMs: number;
+  /** how long to try the new address after a network change */
+  confirmTimeoutMs: number;
+  /** the Pi's guard rolls back this long after labgen's confirm window */
+  guardMarginMs: number;
+  /** how long to try the old address after a rollback */
+  rollbackWaitMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = { connectTimeoutMs: 10_000, confirmTimeoutMs: 60_000, guardMarginMs: 15_000, rollbackWaitMs: 60_000 };
+
+export interface DriverOptions {
+  privateKey: string;
+  knownHosts: KnownHostsFile;
+  /** per node, the address of its last successful push (.labgen/state.json) */
+  lastAddress: Record<string, string>;
+  trustNew: boolean;
+  dryRun: boolean;
+  concurrency: number;
+  timing: Timing;
+  progress: Progress;
+}
+
+export interface Failure {
+  step: string;
+  message: string;
+  command?: string;
+  code?: number | null;
+  stderr?: string;
+}
+
+export interface HostResult {
+  node: string;
+  /** where the Pi answered last (after a confirmed cut-over, the new address) */
+  address?: string;
+  ok: boolean;
+  /** files uploaded (dry run: that would be) */
+  uploaded: Change[];
+  /** handlers run (dry run: that would run) */
+  handlers: string[];
+  ms: number;
+  /** things to tell: a key recorded, a cut-over's outcome */
+  notes: string[];
+  failure?: Failure;
+  /** the address to remember for the next push, when this one earned it */
+  record?: string;
+}
+
+/** Run `fn` over `items`, at most `n` at a time; results in input order. */
+export async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return out;
+}
+
+/** Addresses to try: where the last push found the Pi, then lab.yaml's (a re-flashed Pi is already there). */
+export function candidates(target: Pick<PiTarget, 'node' | 'ip'>, lastAddress: Record<string, string>): string[] {
+  return [...new Set([lastAddress[target.node], target.ip].filter((a): a is string => !!a))];
+}
+
+function failureOf(e: unknown, step: string): Failure {
+  if (e instanceof RemoteError) return { step: e.step, message: e.message, command: e.command, code: e.code, stderr: e.stderrTail };
+  if (e instanceof HostKeyError) return { step: 'host key', message: e.message };
+  if (e instanceof ConnectError) return { step: 'connect', message: e.message };
+  return { step, message: (e as Error)?.message ?? String(e) };
+}
+
+/** How to reach `target` at `address`: the lab key, its known_hosts; a dry run records no new key. */
+export function connectOptions(o: DriverOptions, target: PiTarget, address: string, timeoutMs = o.timing.connectTimeoutMs): ConnectOptions {
+  return {
+    node: target.node,
+    address,
+    user: target.user,
+    privateKey: o.privateKey,
+    knownHosts: o.knownHosts,
+    trustNew: o.trustNew,
+    record: !o.dryRun,
+    timeoutMs,
+  };
+}
+
+/** The first address that answers; a refused host key is final (never "try the next one"). */
+export async function reachPi(o: DriverOptions, target: PiTarget, step: (t: string) => void): Promise<Remote> {
+  const errors: string[] = [];
+  for (const address of candidates(target, o.lastAddress)) {
+    step(`connecting to ${address}`);
+    try {
+      return await connect(connectOptions(o, target, address));
+    } catch (e) {
+      if (!(e instanceof ConnectError)) throw e;
+      errors.push((e.cause as Error)?.message ?? e.message);
+    }
+  }
+  throw new ConnectError(target.node, candidates(target, o.lastAddress).join(' or '), new Error(errors.join('; ')));
+}
+
+class HostRun {
+  private current = 'connect';
+  private remote?: Remote;
+  readonly result: HostResult;
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly o: DriverOptions,
+    private readonly target: PiTarget,
+  ) {
+    this.result = { node: target.node, ok: false, uploaded: [], handlers: [], ms: 0, notes: [] };
+  }
+
+  private step = (text: string, current?: string) => {
+    if (current) this.current = current;
+    this.o.progress.step(this.target.node, text);
+  };
+
+  async run(): Promise<HostResult> {
+    try {
+      await this.pipeline();
+      this.result.ok = true;
+    } catch (e) {
+      this.result.failure = failureOf(e, this.current);
+    } finally {
+      this.remote?.close();
+      this.result.ms = Date.now() - this.t0;
+    }
+    return this.result;
+  }
+
+  private async pipeline(): Promise<void> {
+    const { o, target, result } = this;
+    this.remote = await reachPi(o, target, (t) => this.step(t, 'connect'));
+    result.address = this.remote.address;
+    if (this.remote.trusted)
+      result.notes.push(`new host key ${this.remote.trusted} ${o.dryRun ? 'accepted for this dry run (not recorded)' : `recorded for ${target.node} and ${this.remote.address}`}`);
+
+    this.step('reading state', 'read state');
+    const state = await readRemoteState(this.remote, target.files.map((f) => f.path));
+    const cs = changes(target.files, state);
+    const hs = handlers(cs, target, state);
+    if (o.dryRun) {
+      result.uploaded = cs;
+      result.handlers = hs.map((h) => (h.kind === 'network' ? `network cut-over ${this.remote!.address} → ${target.ip}` : handlerId(h)));
+      return;
+    }
+
+    const { main, network } = batches(cs);
+    if (main.length) this.step(`uploading ${main.length} file(s)`, 'upload');
+    await upload(this.remote, main.map((c) => c.file), { owed: owed(hs) });
+    result.uploaded.push(...main);
+    for (const h of hs) await this.handle(h, network);
+    if (owed(hs).length) await clearPending(this.remote);
+    result.record = this.remote.address;
+  }
+
+  private async handle(h: Handler, network: Change[]): Promise<void> {
+    if (h.kind !== 'network') {
+      this.step(handlerId(h), handlerId(h));
+      await runHandler(this.remote!, h, this.target.stamp);
+      this.result.handlers.push(handlerId(h));
+      return;
+    }
+    const from = this.remote!.address;
+    const to = this.target.ip;
+    this.current = 'cut-over';
+    const r = await cutover(this.remote!, network, {
+      from,
+      to,
+      applyNetwork: this.target.applyNetwork,
+      ...this.o.timing,
+      connect: (address, timeoutMs) => connect(connectOptions(this.o, this.target, address, timeoutMs)),
+      step: (t) => this.step(t),
+    });
+    this.result.uploaded.push(...network);
+    this.result.handlers.push('network cut-over');
+    if (r.outcome !== 'confirmed') {
+      this.remote = undefined; // closed by the cut-over
+      if (r.outcome === 'rolled-back') this.result.address = this.result.record = from;
+      throw new Error(`network cut-over ${from} → ${to} not confirmed: ${r.reason}`);
+    }
+    this.remote = r.remote;
+    this.result.address = to;
+    this.result.record = to; // even if a later step fails, the Pi is at its new address now
+    // the Pi proved it holds its pinned key at the new address: pin that address too, for ssh
+    this.o.knownHosts.pin([to], r.remote.hostKey);
+    this.result.notes.push(`network cut-over ${from} → ${to} confirmed`);
+  }
+}
+
+/** Push to every target, `concurrency` at a time; one Pi failing never stops the others. */
+export async function pushAll(targets: PiTarget[], o: DriverOptions): Promise<HostResult[]> {
+  return pool(targets, o.concurrency, async (t) => {
+    o.progress.start(t.node, o.dryRun ? 'checking (dry run)' : 'pushing');
+    const r = await new HostRun(o, t).run();
+    o.progress.done(t.node, doneText(r), r.failure ? `${r.failure.step}: ${r.failure.message}` : undefined);
+    return r;
+  });
+}
+
+function doneText(r: HostResult): string {
+  const files = `${r.uploaded.length} file(s)`;
+  const hs = `${r.handlers.length} handler(s)`;
+  return `${r.ok ? 'done' : 'failed'}: ${files}, ${hs} (${(r.ms / 1000).toFixed(1)} s)`;
+}

@@ -1,0 +1,425 @@
+/**
+ * labgen push without SSH: the pure decisions (what each Pi should hold, what to upload, which
+ * handlers), known_hosts, the secrets store's host keys, and the remote scripts themselves run
+ * by the local sh against a temp folder (listing, temp + rename upload, the cut-over guard).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generate } from '../../generator/cli/generate.js';
+import { pushCommand } from '../../generator/cli/push.js';
+import { EXIT, LabgenError } from '../../generator/errors.js';
+import { loadSecrets } from '../../generator/secrets/store.js';
+import { asRoot, RemoteError } from '../../rpi/push/connection.js';
+import { confirmScript, guardScript } from '../../rpi/push/cutover.js';
+import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../rpi/push/known-hosts.js';
+import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets, sha256, STAGE } from '../../rpi/push/plan.js';
+import { candidates, type HostResult } from '../../rpi/push/push.js';
+import { listingScript, parseListing, type RemoteState } from '../../rpi/push/remote-state.js';
+import { failureLines, pushTable, table } from '../../rpi/push/report.js';
+import { setupSecrets, setupServices } from '../../rpi/push/setup-script.js';
+import { planLab } from '../support/generated.js';
+import { onPath } from '../support/prereq.js';
+import { labDirFrom, removeDir } from '../support/tree.js';
+
+const temps: string[] = [];
+const tmp = (prefix = 'labgen-push-unit-') => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+};
+afterEach(() => {
+  temps.splice(0).forEach(removeDir);
+  vi.restoreAllMocks();
+});
+
+/** A fresh ed25519 key pair and its public blob (what sshd presents); remade when ssh2 makes a malformed one (see store.ts). */
+const key = (comment = 'root@x'): { private: string; public: string; blob: Buffer } => {
+  const k = utils.generateKeyPairSync('ed25519', { comment });
+  const parsed = utils.parseKey(k.private);
+  if (parsed instanceof Error || Array.isArray(parsed)) return key(comment);
+  return { ...k, blob: parsed.getPublicSSH() };
+};
+
+/** The seed lab's plan, with the fixed test secrets; secrets by name for setup.sh. */
+function seed(overrides = {}) {
+  const { lab, files } = planLab('labs/rpi-slurm/lab.yaml', overrides);
+  const secret = (name: string) => (name === 'munge.key' ? Buffer.alloc(1024, 7) : undefined);
+  return { lab, files, targets: piTargets(lab, files, secret) };
+}
+const targetOf = (ts: PiTarget[], node: string) => ts.find((t) => t.node === node)!;
+const file = (t: PiTarget, path: string) => t.files.find((f) => f.path === path)!;
+
+/** What a Pi holding exactly `t` would list. */
+function inSync(t: PiTarget): RemoteState {
+  return {
+    files: new Map(t.files.map((f) => [f.path, { sha256: f.sha256, mode: f.mode.toString(8), owner: f.owner }])),
+    stamp: t.stamp,
+    pending: [],
+  };
+}
+
+describe('known_hosts', () => {
+  it('prints fingerprints as ssh-keygen -l does', () => {
+    const k = key();
+    const fp = fingerprint(k.blob);
+    expect(fp).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    if (onPath('ssh-keygen')) {
+      const dir = tmp();
+      writeFileSync(join(dir, 'k.pub'), k.public);
+      expect(execFileSync('ssh-keygen', ['-lf', join(dir, 'k.pub')], { encoding: 'utf8' })).toContain(fp);
+    }
+  });
+
+  it('trusts a pinned key under the name or the address; refuses unknown, changed and revoked keys', () => {
+    const pinned = key();
+    const other = key();
+    const known = parseKnownHosts(`# comment\nnode01,10.0.0.2 ssh-ed25519 ${pinned.blob.toString('base64')}\n@revoked * ssh-ed25519 ${key().blob.toString('base64')}\n`);
+    expect(verifyHostKey(known, ['node01', '10.0.0.99'], pinned.blob)).toEqual({ status: 'ok' }); // the Pi moved: its name still pins it
+    expect(verifyHostKey(known, ['nodeX', '10.0.0.2'], pinned.blob)).toEqual({ status: 'ok' });
+    expect(verifyHostKey(known, ['node02', '10.0.0.3'], other.blob)).toEqual({ status: 'unknown' });
+    expect(verifyHostKey(known, ['node01', '10.0.0.2'], other.blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(pinned.blob)}`] });
+    const revoked = key();
+    const withRevoked = parseKnownHosts(`node01 ssh-ed25519 ${revoked.blob.toString('base64')}\n@revoked * ssh-ed25519 ${revoked.blob.toString('base64')}\n`);
+    expect(verifyHostKey(withRevoked, ['node01'], revoked.blob).status).toBe('revoked');
+  });
+
+  it('reads hashed names (ssh-keygen -H)', () => {
+    const k = key();
+    const salt = Buffer.from('0123456789abcdef0123');
+    const hmac = (host: string) => createHmac('sha1', salt).update(host).digest('base64');
+    const line = `|1|${salt.toString('base64')}|${hmac('10.0.0.2')} ssh-ed25519 ${k.blob.toString('base64')}\n`;
+    expect(verifyHostKey(parseKnownHosts(line), ['node01', '10.0.0.2'], k.blob).status).toBe('ok');
+    expect(verifyHostKey(parseKnownHosts(line), ['node01', '10.0.0.3'], k.blob).status).toBe('unknown');
+  });
+
+  it('pins a key once per name, appending to the file', () => {
+    const dir = tmp();
+    const path = join(dir, 'known_hosts');
+    writeFileSync(path, 'other ssh-ed25519 AAAA'); // no final newline
+    const k = key();
+    const kh = new KnownHostsFile(path);
+    kh.pin(['node01', '10.0.0.2'], k.blob);
+    kh.pin(['node01', '10.0.0.2'], k.blob);
+    kh.pin(['10.0.0.50'], k.blob);
+    expect(readFileSync(path, 'utf8')).toBe(
+      `other ssh-ed25519 AAAA\nnode01,10.0.0.2 ssh-ed25519 ${k.blob.toString('base64')}\n10.0.0.50 ssh-ed25519 ${k.blob.toString('base64')}\n`,
+    );
+    expect(new KnownHostsFile(path).verify(['10.0.0.50'], k.blob).status).toBe('ok');
+  });
+});
+
+describe('secrets store: Pi host keys', () => {
+  const pis = [
+    { name: 'node01', ip: '10.0.0.2' },
+    { name: 'node02', ip: '10.0.0.3' },
+  ];
+
+  it('makes one ed25519 host key per Pi, 0600, and pins it in known_hosts under name and address', () => {
+    const dir = tmp();
+    const s = loadSecrets(dir, 'lab', pis);
+    expect(s.missing).toEqual(expect.arrayContaining(['hostkeys/node01/ssh_host_ed25519_key', 'hostkeys/node02/ssh_host_ed25519_key.pub']));
+    s.persist();
+    const priv = join(dir, '.labgen/secrets/hostkeys/node01/ssh_host_ed25519_key');
+    expect(statSync(priv).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, '.labgen/secrets/hostkeys/node01')).mode & 0o777).toBe(0o700);
+    const pub = readFileSync(`${priv}.pub`, 'utf8');
+    expect(pub).toMatch(/^ssh-ed25519 \S+ root@node01\n$/);
+    const known = readFileSync(join(dir, '.labgen/known_hosts'), 'utf8');
+    expect(known).toBe(
+      `node01,10.0.0.2 ${pub.split(' ').slice(0, 2).join(' ')}\nnode02,10.0.0.3 ${s.hostKeys.node02!.public.split(' ').slice(0, 2).join(' ')}\n`,
+    );
+    if (onPath('ssh-keygen')) expect(execFileSync('ssh-keygen', ['-y', '-f', priv], { encoding: 'utf8' }).split(' ').slice(0, 2)).toEqual(pub.split(' ').slice(0, 2));
+
+    const again = loadSecrets(dir, 'lab', pis);
+    expect(again.missing).toEqual([]);
+    expect(again.hostKeys.node01).toEqual(s.hostKeys.node01);
+    expect(again.file('munge.key')).toEqual(s.file('munge.key'));
+  });
+
+  it('ssh2 keys are remade until readable: 600 in a row all parse (ssh2 alone gets ~1 in 256 wrong)', () => {
+    const dir = tmp();
+    const many = Array.from({ length: 600 }, (_, i) => ({ name: `n${i}`, ip: `10.0.${i >> 8}.${i & 255}` }));
+    const s = loadSecrets(dir, 'lab', many);
+    for (const p of many) expect(utils.parseKey(s.hostKeys[p.name]!.private), p.name).not.toBeInstanceOf(Error);
+    expect(utils.parseKey(s.secrets.sshKey.private)).not.toBeInstanceOf(Error);
+  });
+
+  it('the same secrets pin the same known_hosts; a pin the user changed is kept', () => {
+    const a = tmp();
+    loadSecrets(a, 'lab', pis).persist();
+    const b = tmp();
+    mkdirSync(join(b, '.labgen'));
+    execFileSync('cp', ['-a', join(a, '.labgen/secrets'), join(b, '.labgen/secrets')]);
+    const s = loadSecrets(b, 'lab', pis);
+    expect(s.missing).toEqual(['../known_hosts']);
+    s.persist();
+    expect(readFileSync(join(b, '.labgen/known_hosts'), 'utf8')).toBe(readFileSync(join(a, '.labgen/known_hosts'), 'utf8'));
+    writeFileSync(join(b, '.labgen/known_hosts'), 'node01,10.0.0.2 ssh-ed25519 AAAAother\nnode02 ssh-ed25519 AAAAother2\n');
+    expect(loadSecrets(b, 'lab', pis).missing).toEqual([]);
+  });
+
+  it('a Pi added later gets its key pinned; existing pins are left alone', () => {
+    const dir = tmp();
+    loadSecrets(dir, 'lab', pis.slice(0, 1)).persist();
+    const before = readFileSync(join(dir, '.labgen/known_hosts'), 'utf8');
+    const s = loadSecrets(dir, 'lab', pis);
+    expect(s.missing).toEqual(['hostkeys/node02/ssh_host_ed25519_key', 'hostkeys/node02/ssh_host_ed25519_key.pub', '../known_hosts']);
+    s.persist();
+    expect(readFileSync(join(dir, '.labgen/known_hosts'), 'utf8')).toBe(`${before}node02,10.0.0.3 ${s.hostKeys.node02!.public.split(' ').slice(0, 2).join(' ')}\n`);
+  });
+});
+
+describe('what each Pi should hold', () => {
+  it('setup.sh names its secrets and services', () => {
+    const { files } = seed();
+    const setup = (n: string) => files.find((f) => f.path === `pis/${n}/setup.sh`)!.contents;
+    expect(setupSecrets(setup('node02'))).toEqual(['munge.key']);
+    expect(setupSecrets(setup('node01'))).toEqual([]);
+    expect(setupServices(setup('node02'))).toEqual(['munge', 'prometheus-node-exporter', 'slurmd']);
+    expect(setupServices("ensure_running 'a b'\n")).toEqual(['a b']);
+  });
+
+  it('every rootfs file goes to its target and a stage copy; setup.sh and its secrets to the stage folder', () => {
+    const { targets, files } = seed();
+    const t = targetOf(targets, 'node02');
+    const rootfs = files.filter((f) => f.path.startsWith('pis/node02/rootfs/'));
+    expect(t.files.filter((f) => f.role === 'target').map((f) => f.path)).toEqual(rootfs.map((f) => f.target!.path));
+    expect(t.files.filter((f) => f.role === 'stage').map((f) => f.path)).toEqual(rootfs.map((f) => `${STAGE}/rootfs${f.target!.path}`));
+    expect(file(t, `${STAGE}/setup.sh`)).toMatchObject({ mode: 0o755, owner: 'root:root', role: 'setup' });
+    expect(file(t, `${STAGE}/secrets/munge.key`)).toMatchObject({ mode: 0o600, role: 'secret', sha256: sha256(Buffer.alloc(1024, 7)) });
+    expect(file(t, '/etc/default/slurmd').restart).toEqual(['slurmd']);
+    const keyfile = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
+    expect(file(t, keyfile)).toMatchObject({ network: true, mode: 0o600 });
+    expect(file(t, `${STAGE}/rootfs${keyfile}`).network).toBe(true);
+    expect(t.applyNetwork).toBe('nmcli connection reload && nmcli connection up lab-eth0');
+    expect(t.user).toBe('pi');
+  });
+
+  it('boot/ files (image only) are not pushed; bullseye applies the network with dhcpcd', () => {
+    const trixie = seed({ pis: { os: 'trixie' } }).targets[0]!;
+    expect(trixie.files.some((f) => f.path.includes('network-config'))).toBe(false);
+    const bullseye = seed({ pis: { os: 'bullseye' } }).targets[0]!;
+    expect(file(bullseye, '/etc/dhcpcd.conf').network).toBe(true);
+    expect(bullseye.applyNetwork).toBe('systemctl restart dhcpcd');
+  });
+
+  it('the setup stamp follows setup.sh and its secrets', () => {
+    const { lab, files } = planLab('labs/rpi-slurm/lab.yaml');
+    const a = piTargets(lab, files, () => Buffer.from('k1'))[1]!;
+    const b = piTargets(lab, files, () => Buffer.from('k2'))[1]!;
+    expect(a.stamp).not.toBe(b.stamp);
+    expect(() => piTargets(lab, files, () => undefined)).toThrow(/needs the secret munge.key/);
+  });
+});
+
+describe('what to upload, which handlers', () => {
+  const { targets } = seed();
+  const t = targetOf(targets, 'node02');
+
+  it('a Pi that holds everything: nothing to upload, no handler', () => {
+    const cs = changes(t.files, inSync(t));
+    expect(cs).toEqual([]);
+    expect(handlers(cs, t, inSync(t))).toEqual([]);
+  });
+
+  it('a changed file is uploaded (target only) and restarts its services once; /etc/hosts restarts nothing', () => {
+    const state = inSync(t);
+    state.files.set('/etc/hosts', { sha256: 'x', mode: '644', owner: 'root:root' });
+    state.files.set('/etc/default/slurmd', { sha256: 'x', mode: '644', owner: 'root:root' });
+    state.files.set('/etc/systemd/system/slurmd.service.d/labgen-configless.conf', { sha256: 'y', mode: '644', owner: 'root:root' });
+    const cs = changes(t.files, state);
+    expect(cs.map((c) => c.file.path)).toEqual(['/etc/default/slurmd', '/etc/hosts', '/etc/systemd/system/slurmd.service.d/labgen-configless.conf']);
+    const hs = handlers(cs, t, state);
+    expect(hs.map(handlerId)).toEqual(['daemon-reload', 'restart slurmd']);
+    expect(owed(hs)).toEqual(['daemon-reload', 'restart slurmd']);
+  });
+
+  it('mode and owner count; a missing file says so', () => {
+    const state = inSync(t);
+    state.files.set('/etc/hosts', { sha256: file(t, '/etc/hosts').sha256, mode: '600', owner: 'pi:pi' });
+    state.files.delete('/etc/default/slurmd');
+    expect(changes(t.files, state).map((c) => [c.file.path, c.why])).toEqual([
+      ['/etc/default/slurmd', ['missing']],
+      ['/etc/hosts', ['mode', 'owner']],
+    ]);
+  });
+
+  it('setup.sh runs when it (or a secret) changed, or its last run did not finish', () => {
+    const state = inSync(t);
+    state.stamp = 'older';
+    state.files.set(`${STAGE}/setup.sh`, { sha256: 'old', mode: '755', owner: 'root:root' });
+    const cs = changes(t.files, state);
+    expect(cs.map((c) => c.file.path)).toEqual([`${STAGE}/setup.sh`]);
+    expect(handlers(cs, t, state).map(handlerId)).toEqual(['setup.sh']);
+    expect(handlers([], t, { stamp: '', pending: [] }).map(handlerId)).toEqual(['setup.sh']);
+  });
+
+  it('handlers a cut-off push owed are run by the next one', () => {
+    const state = { ...inSync(t), pending: ['restart munge', 'daemon-reload', 'bogus line'] };
+    expect(handlers([], t, state).map(handlerId)).toEqual(['daemon-reload', 'restart munge']);
+  });
+
+  it('a changed network config is its own batch, with its stage copy, and the cut-over comes first', () => {
+    const keyfile = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
+    const state = inSync(t);
+    state.files.set(keyfile, { sha256: 'old', mode: '600', owner: 'root:root' });
+    state.files.set(`${STAGE}/rootfs${keyfile}`, { sha256: 'old', mode: '600', owner: 'root:root' });
+    state.files.set('/etc/hosts', { sha256: 'old', mode: '644', owner: 'root:root' });
+    const cs = changes(t.files, state);
+    const b = batches(cs);
+    expect(b.main.map((c) => c.file.path)).toEqual(['/etc/hosts']);
+    expect(b.network.map((c) => c.file.path)).toEqual([keyfile, `${STAGE}/rootfs${keyfile}`]);
+    expect(handlers(cs, t, state).map(handlerId)).toEqual(['network']);
+    // only the stage copy differs: an ordinary upload, no cut-over
+    const stageOnly = inSync(t);
+    stageOnly.files.delete(`${STAGE}/rootfs${keyfile}`);
+    const cs2 = changes(t.files, stageOnly);
+    expect(batches(cs2)).toEqual({ main: cs2, network: [] });
+    expect(handlers(cs2, t, stageOnly)).toEqual([]);
+  });
+
+  it('addresses to try: where the last push found the Pi, then lab.yaml’s', () => {
+    expect(candidates({ node: 'n', ip: '10.0.0.5' }, { n: '10.0.0.4' })).toEqual(['10.0.0.4', '10.0.0.5']);
+    expect(candidates({ node: 'n', ip: '10.0.0.5' }, { n: '10.0.0.5' })).toEqual(['10.0.0.5']);
+    expect(candidates({ node: 'n', ip: '10.0.0.5' }, {})).toEqual(['10.0.0.5']);
+  });
+});
+
+// ------------------------------------------------------------------ the remote scripts, run by the local sh
+
+const sh = (script: string, input?: Buffer) => spawnSync('sh', ['-c', script], { input: input ?? Buffer.alloc(0) });
+const group = () => execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
+const me = () => `${userInfo().username}:${group()}`;
+
+function desiredAt(path: string, content: string, mode = 0o644): DesiredFile {
+  const buf = Buffer.from(content);
+  return { path, content: buf, sha256: sha256(buf), mode, owner: me(), role: 'target', restart: [], network: false };
+}
+
+describe('remote scripts (run locally by sh)', () => {
+  it('quotes the whole script as one argument, through sudo for a non-root user', () => {
+    expect(asRoot('root', "echo 'it''s'")).toMatch(/^sh -c '/);
+    expect(asRoot('pi', 'true')).toMatch(/^sudo -n -- sh -c '/);
+    const r = spawnSync('sh', ['-c', asRoot('root', `printf '%s' "it's $((1+1))"`)], { encoding: 'utf8' });
+    expect(r.stdout).toBe("it's 2");
+  });
+
+  it('the listing prints sha256, mode and owner of each file, a dash for a missing one', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'a file'), 'hello\n', { mode: 0o640 });
+    const out = sh(listingScript([join(dir, 'a file'), join(dir, 'missing')])).stdout.toString();
+    const state = parseListing(`junk a login shell printed\n${out}`);
+    expect(state.files.get(join(dir, 'a file'))).toEqual({ sha256: sha256('hello\n'), mode: '640', owner: me() });
+    expect(state.files.has(join(dir, 'missing'))).toBe(false);
+    expect(parseListing('S abc\nP restart x\nP restart x\nP \n').pending).toEqual(['restart x']);
+  });
+
+  it('upload: every file arrives whole, then each is renamed into place with its mode; the old one is kept as .labgen-prev', async () => {
+    const { installScript, payload } = await import('../../rpi/push/upload.js');
+    const dir = tmp();
+    writeFileSync(join(dir, 'old'), 'before\n');
+    const files = [desiredAt(join(dir, 'old'), 'after\n', 0o600), desiredAt(join(dir, 'new/deep/file'), 'x'.repeat(100_000), 0o755), desiredAt(join(dir, 'empty'), '')];
+    const r = sh(installScript(files, 'tok'), payload(files));
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(readFileSync(join(dir, 'old'), 'utf8')).toBe('after\n');
+    expect(readFileSync(join(dir, 'old.labgen-prev'), 'utf8')).toBe('before\n');
+    expect(statSync(join(dir, 'old')).mode & 0o7777).toBe(0o600);
+    expect(statSync(join(dir, 'new/deep/file')).mode & 0o7777).toBe(0o755);
+    expect(statSync(join(dir, 'new/deep')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(dir, 'empty'), 'utf8')).toBe('');
+    expect(existsSync(join(dir, 'new/deep/file.labgen-prev'))).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('labgen-new'))).toEqual([]);
+  });
+
+  it('upload: a payload cut short places nothing at all and leaves no temp behind', async () => {
+    const { installScript, payload } = await import('../../rpi/push/upload.js');
+    const dir = tmp();
+    writeFileSync(join(dir, 'a'), 'A0');
+    writeFileSync(join(dir, 'b'), 'B0');
+    const files = [desiredAt(join(dir, 'a'), 'A1'), desiredAt(join(dir, 'b'), 'B1-longer')];
+    const cut = payload(files).subarray(0, 5);
+    const r = sh(installScript(files, 'tok'), cut);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.toString()).toContain('did not arrive whole');
+    expect([readFileSync(join(dir, 'a'), 'utf8'), readFileSync(join(dir, 'b'), 'utf8')]).toEqual(['A0', 'B0']);
+    expect(readdirSync(dir).sort()).toEqual(['a', 'b']);
+  });
+
+  it('the cut-over guard puts back what the batch placed and re-applies, unless labgen confirmed first', async () => {
+    const dir = tmp();
+    const cfg = desiredAt(join(dir, 'net.conf'), 'new address\n');
+    const untouched = desiredAt(join(dir, 'never-placed.conf'), 'new too\n');
+    writeFileSync(join(dir, 'net.conf'), 'new address\n');
+    writeFileSync(join(dir, 'net.conf.labgen-prev'), 'old address\n');
+    writeFileSync(join(dir, 'never-placed.conf'), 'old, not replaced\n');
+    const guardDir = join(dir, 'cutover');
+    mkdirSync(guardDir);
+    const guard = guardScript(guardDir, [{ file: cfg, why: ['content'] }, { file: untouched, why: ['content'] }], `echo applied >> ${join(dir, 'log')}`);
+    expect(sh(guard).status).toBe(0);
+    expect(readFileSync(join(dir, 'net.conf'), 'utf8')).toBe('old address\n');
+    expect(readFileSync(join(dir, 'never-placed.conf'), 'utf8')).toBe('old, not replaced\n');
+    expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('applied\n');
+    expect(readFileSync(join(guardDir, 'outcome'), 'utf8')).toBe('rolled-back\n');
+    // labgen comes too late: the guard decided
+    expect(sh(confirmScript(guardDir)).stdout.toString()).toBe('rolled-back\n');
+
+    const second = join(dir, 'cutover2');
+    mkdirSync(second);
+    writeFileSync(join(dir, 'net.conf'), 'new address\n');
+    expect(sh(confirmScript(second)).stdout.toString()).toBe('confirmed\n');
+    expect(sh(guardScript(second, [{ file: cfg, why: ['content'] }], `echo applied >> ${join(dir, 'log')}`)).status).toBe(0);
+    expect(readFileSync(join(dir, 'net.conf'), 'utf8')).toBe('new address\n');
+    expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('applied\n');
+  });
+});
+
+describe('report', () => {
+  it('aligns the table and names each failure with its step, command, exit code and stderr', () => {
+    expect(table(['a', 'bb'], [['xxx', 'y']])).toEqual(['a    bb', '---  --', 'xxx  y']);
+    const failed: HostResult = {
+      node: 'pi2',
+      address: '10.0.0.3',
+      ok: false,
+      uploaded: [],
+      handlers: [],
+      ms: 1234,
+      notes: [],
+      failure: { step: 'setup.sh', message: 'x', command: 'bash /var/lib/labgen/setup.sh', code: 2, stderr: 'E: one\nE: two' },
+    };
+    expect(pushTable([failed], false)[2]).toBe('pi2   10.0.0.3  0      0         1.2s  FAILED (setup.sh)');
+    expect(failureLines([failed])).toEqual(['pi2 (10.0.0.3): failed at setup.sh: `bash /var/lib/labgen/setup.sh` exited 2', '    E: one', '    E: two']);
+    expect(new RemoteError('upload', 'install 3 files', null, 'Connection lost').message).toBe('upload: `install 3 files` lost its connection: Connection lost');
+  });
+});
+
+describe('labgen push: input it refuses before connecting', () => {
+  const quietly = async <T>(f: () => Promise<T>) => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    return f();
+  };
+  const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as LabgenError);
+
+  it('a lab folder not generated yet, an unknown Pi, a bad --concurrency', async () => {
+    const dir = labDirFrom('rpi-slurm');
+    temps.push(dir);
+    const labFile = join(dir, 'lab.yaml');
+    const stale = await errorOf(pushCommand([], { lab: labFile, io: { out: () => {}, err: () => {} } }));
+    expect(stale).toBeInstanceOf(LabgenError);
+    expect(stale!.code).toBe(EXIT.failure);
+    expect(stale!.message).toMatch(/out of date with lab.yaml; nothing was pushed:\n.*pis\/node01\/setup.sh \(create\)/s);
+    expect(stale!.hint).toContain('labgen generate');
+
+    expect(await quietly(() => generate({ lab: labFile }))).toBe(EXIT.ok);
+    const unknown = await errorOf(pushCommand(['node09'], { lab: labFile }));
+    expect(unknown!.code).toBe(EXIT.badInput);
+    expect(unknown!.message).toBe('not a Pi of this lab: node09');
+    expect(unknown!.hint).toContain('node01, node02');
+    expect((await errorOf(pushCommand([], { lab: labFile, concurrency: '0' })))!.code).toBe(EXIT.badInput);
+    expect((await errorOf(pushCommand([], { lab: labFile, concurrency: 'many' })))!.code).toBe(EXIT.badInput);
+  });
+});

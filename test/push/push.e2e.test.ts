@@ -1,0 +1,200 @@
+/**
+ * labgen push and status against real sshd on 3 test hosts (network namespaces with their own
+ * root, test/support/test-hosts.ts), as the lab user `pi` with passwordless sudo, the way a
+ * Raspberry Pi OS image sets it up. setup.sh runs for real (dpkg, install, users: the host's
+ * lower layer is this machine); systemctl and nmcli are test-host stand-ins (test/push/support.ts)
+ * because no systemd or NetworkManager runs here — nmcli's `connection up` really moves the
+ * host's address inside its namespace, so the cut-over is a real address change.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadTargets } from '../../generator/cli/push.js';
+import { STATE_FILE } from '../../rpi/push/state.js';
+import { describeE2e } from '../support/prereq.js';
+import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
+import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, uploadedPaths, writeLab } from './support.js';
+
+const ROLES = { pi1: ['storage', 'aptcache', 'compute'], pi2: ['compute'], pi3: ['compute'] };
+const KEYFILE = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
+
+/** path → sha256 of every file push manages, per Pi, as the lab folder says now. */
+function generated(labFile: string): Map<string, Map<string, string>> {
+  return new Map(loadTargets({ lab: labFile }, []).targets.map((t) => [t.node, new Map(t.files.map((f) => [f.path, f.sha256]))]));
+}
+
+/** Paths whose generated content differs between two `generated()` pictures, per Pi. */
+function changedPaths(before: Map<string, Map<string, string>>, after: Map<string, Map<string, string>>, node: string): string[] {
+  const b = before.get(node)!;
+  return [...after.get(node)!].filter(([p, sha]) => b.get(p) !== sha).map(([p]) => p).sort();
+}
+
+const addresses = async (h: TestHost) => (await run('ip', ['-n', h.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout;
+const lastAddress = (dir: string, node: string) => (JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as { nodes: Record<string, { address: string }> }).nodes[node]?.address;
+
+async function eventually(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A wrapper around the real dd on a test host: stalls the upload just before /etc/hosts arrives. */
+const DD_STALL = `#!/bin/sh
+# test-host wrapper around the real dd: stalls an upload before /etc/hosts arrives, so the test can cut the connection there
+case "$*" in *'/etc/.hosts.labgen-new-'*) touch /tmp/labgen-mid-upload; sleep 5 ;; esac
+exec /usr/bin/dd "$@"
+`;
+
+describeE2e(
+  'labgen push and status on 3 test hosts as a sudo user (systemctl and nmcli are test-host stand-ins: no systemd or NetworkManager here)',
+  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'useradd', 'dd', 'sha256sum', 'setsid', 'dpkg-query'] },
+  () => {
+    let group: TestHostGroup;
+    let lab: LabOnHosts;
+    let base = '';
+    const host = (name: string) => group.host(name);
+
+    beforeAll(async () => {
+      group = await startHosts(3, { files: STANDINS });
+      base = group.subnet.replace(/\.0\/24$/, '');
+      lab = await labOnHosts(group, 'pi', ROLES);
+    }, 60_000);
+    afterAll(async () => {
+      await group?.stopAll();
+      await lab?.cleanup();
+    });
+
+    it('first push: every file lands with its content, mode and owner; a second push uploads 0 files and runs 0 handlers', async () => {
+      const first = await push(lab.labFile);
+      expect(first.code, `${first.out}\n${first.err}`).toBe(0);
+      for (const t of loadTargets({ lab: lab.labFile }, []).targets) {
+        for (const f of t.files) expect(await remoteFile(host(t.node), f.path), `${t.node}:${f.path}`).toBe(`${f.sha256} ${f.mode.toString(8)} ${f.owner}`);
+        expect(lastAddress(lab.dir, t.node)).toBe(host(t.node).ip);
+        expect(byHost(first).get(t.node)!.handlers).toContain('setup.sh');
+      }
+      expect(first.out).toMatch(/^host +address +files +handlers +time +result$/m);
+
+      const calls = (h: TestHost) => h.exec('cat /var/log/standin.log').then((r) => r.stdout);
+      const before = await Promise.all(group.hosts.map(calls));
+      const second = await push(lab.labFile);
+      expect(second.code, second.err).toBe(0);
+      for (const r of second.results) expect([r.node, r.uploaded.length, r.handlers.length]).toEqual([r.node, 0, 0]);
+      expect(await Promise.all(group.hosts.map(calls)), 'no restart, no setup, nothing asked of systemctl or nmcli').toEqual(before);
+      expect(second.out).toContain('pushed: 3 Pi(s), 0 changed');
+    });
+
+    it("a Pi's new IP: only the changed files are uploaded, to the right Pis, and the cut-over brings pi3 up at its new address", async () => {
+      const before = generated(lab.labFile);
+      const oldIp = host('pi3').ip;
+      const newIp = `${base}.50`;
+      await writeLab(lab.labFile, labYaml(group, 'pi', ROLES, { pi3: newIp }));
+      const after = generated(lab.labFile);
+
+      const r = await push(lab.labFile);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(0);
+      for (const node of ['pi1', 'pi2', 'pi3']) expect(uploadedPaths(byHost(r).get(node)), node).toEqual(changedPaths(before, after, node));
+      expect(uploadedPaths(byHost(r).get('pi3'))).toContain(KEYFILE);
+      expect(uploadedPaths(byHost(r).get('pi1'))).not.toContain(KEYFILE);
+
+      const pi3 = byHost(r).get('pi3')!;
+      expect(pi3.handlers[0]).toBe('network cut-over');
+      expect(pi3.address).toBe(newIp);
+      expect(r.out).toContain(`pi3: network cut-over ${oldIp} → ${newIp} confirmed`);
+      expect(await addresses(host('pi3'))).toContain(`${newIp}/24`);
+      expect(await addresses(host('pi3'))).not.toContain(`${oldIp}/`);
+      expect(lastAddress(lab.dir, 'pi3')).toBe(newIp);
+      expect(readFileSync(join(lab.dir, '.labgen/known_hosts'), 'utf8')).toMatch(new RegExp(`^${newIp.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+
+      const again = await push(lab.labFile);
+      expect(again.code, again.err).toBe(0);
+      expect(again.results.map((x) => x.uploaded.length + x.handlers.length)).toEqual([0, 0, 0]);
+    });
+
+    it('a cut-over to an address that cannot work rolls back by itself: pi3 answers at its old address again', async () => {
+      const goodIp = `${base}.50`;
+      const badIp = `${base}.250`; // taken by this machine on the bridge: the Pi cannot be reached there
+      const goodKeyfile = await remoteFile(host('pi3'), KEYFILE);
+      expect((await run('ip', ['addr', 'add', `${badIp}/24`, 'dev', group.bridge])).code).toBe(0);
+      try {
+        await writeLab(lab.labFile, labYaml(group, 'pi', ROLES, { pi3: badIp }));
+        const r = await push(lab.labFile, ['pi3']);
+        expect(r.code).toBe(1);
+        expect(r.err).toContain('push failed on 1 of 1 Pi(s): pi3');
+        expect(r.err).toMatch(new RegExp(`pi3 \\(${goodIp.replace(/\./g, '\\.')}\\): failed at cut-over: network cut-over ${goodIp} → ${badIp} not confirmed: .*rolled back.*answers at ${goodIp} again`));
+        expect(await addresses(host('pi3'))).toContain(`${goodIp}/24`);
+        expect(await addresses(host('pi3'))).not.toContain(badIp);
+        expect(await remoteFile(host('pi3'), KEYFILE), 'the previous keyfile is back').toBe(goodKeyfile);
+        expect(lastAddress(lab.dir, 'pi3')).toBe(goodIp);
+      } finally {
+        await run('ip', ['addr', 'del', `${badIp}/24`, 'dev', group.bridge]);
+        await writeLab(lab.labFile, labYaml(group, 'pi', ROLES, { pi3: goodIp }));
+      }
+      const back = await push(lab.labFile);
+      expect(back.code, back.err).toBe(0);
+      expect(byHost(back).get('pi3')!.handlers).not.toContain('network cut-over');
+    });
+
+    it('status: all in sync; a file edited on a Pi is reported as drifted (exit 1) until the next push', async () => {
+      const ok = await status(lab.labFile);
+      expect(ok.code, `${ok.out}\n${ok.err}`).toBe(0);
+      expect(ok.out).toMatch(/^pi2 +\S+ +yes +ok +in sync \(\d+\) +\d+ active +ok$/m);
+
+      await host('pi2').exec("echo '# edited by hand' >> /etc/hosts");
+      const off = await status(lab.labFile);
+      expect(off.code).toBe(1);
+      expect(off.out).toContain('pi2: drifted /etc/hosts (content)');
+      expect(off.out).toMatch(/^pi2 +\S+ +yes +ok +1 drifted +\d+ active +OFF$/m);
+      expect(off.err).toContain('1 of 3 Pi(s) not as generated: pi2');
+
+      const fix = await push(lab.labFile);
+      expect(uploadedPaths(byHost(fix).get('pi2'))).toEqual(['/etc/hosts']);
+      expect((await status(lab.labFile)).code).toBe(0);
+    });
+
+    it('sshd killed mid-upload: no target file is half-written, and the next push completes', async () => {
+      const pi2 = host('pi2');
+      await pi2.exec("echo '# drift' >> /etc/apt/apt.conf.d/02proxy; echo '# drift' >> /etc/hosts");
+      const drifted = [await remoteFile(pi2, '/etc/apt/apt.conf.d/02proxy'), await remoteFile(pi2, '/etc/hosts')];
+      await pi2.writeFile('/usr/local/bin/dd', { content: DD_STALL, mode: 0o755 });
+
+      const pushing = push(lab.labFile, ['pi2']);
+      await eventually(async () => (await pi2.exec('[ -e /tmp/labgen-mid-upload ]')).code === 0, 'the upload to stall');
+      // every sshd but the listener (PID 1 of the host): the connection's own processes
+      await pi2.exec('for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" != 1 ] && [ "$(cat $d/comm 2>/dev/null)" = sshd ] && kill -9 "$p"; done; true');
+      const cut = await pushing;
+      expect(cut.code).toBe(1);
+      expect(byHost(cut).get('pi2')!.failure).toMatchObject({ step: 'upload', code: null });
+      expect(cut.err).toMatch(/pi2 \(.*\): failed at upload: `install 2 files \(temp \+ rename\)` lost its connection/);
+      // the first file had arrived whole, but nothing is renamed before all have: both are as they were
+      expect([await remoteFile(pi2, '/etc/apt/apt.conf.d/02proxy'), await remoteFile(pi2, '/etc/hosts')]).toEqual(drifted);
+
+      await pi2.exec('rm -f /usr/local/bin/dd /tmp/labgen-mid-upload');
+      const next = await push(lab.labFile, ['pi2']);
+      expect(next.code, next.err).toBe(0);
+      expect(uploadedPaths(byHost(next).get('pi2'))).toEqual(['/etc/apt/apt.conf.d/02proxy', '/etc/hosts']);
+      const t = loadTargets({ lab: lab.labFile }, ['pi2']).targets[0]!;
+      for (const f of t.files) expect(await remoteFile(pi2, f.path), f.path).toBe(`${f.sha256} ${f.mode.toString(8)} ${f.owner}`);
+      // the cut-off command found its stdin closed, failed its check and removed its temp files
+      await eventually(async () => (await pi2.exec("find /etc -name '.*.labgen-new-*' | grep -q . && exit 1 || exit 0")).code === 0, 'temps to be removed');
+    });
+
+    it('one Pi down: the others finish, and exit 1 names it with the step', async () => {
+      for (const h of group.hosts) await h.exec("echo '# drift' >> /etc/hosts");
+      await host('pi2').stop();
+      const r = await push(lab.labFile);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('push failed on 1 of 3 Pi(s): pi2');
+      expect(r.err).toMatch(/^ {2}pi2: failed at connect: cannot connect to pi2 at /m);
+      for (const node of ['pi1', 'pi3']) {
+        expect(byHost(r).get(node)!.ok, node).toBe(true);
+        expect(uploadedPaths(byHost(r).get(node))).toEqual(['/etc/hosts']);
+      }
+      const s = await status(lab.labFile);
+      expect(s.code).toBe(1);
+      expect(s.out).toMatch(/^pi2 +- +no +- /m);
+    });
+  },
+);
