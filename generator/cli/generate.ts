@@ -86,10 +86,9 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
   if (p.secrets.missing.length) p.secrets.persist();
   const manifestNext = nextManifest(decisions, p.manifest);
   const manifestStale = serializeManifest(manifestNext) !== readText(join(p.labDir, MANIFEST));
-  const keepNext = nextKeep(decisions, p.keep);
+  const keepText = serializeKeep(nextKeep(decisions, p.keep));
   // rewritten only when the set of kept files changes (a comment added by hand survives until then)
-  const keepStale = serializeKeep(keepNext) !== serializeKeep(p.keep);
-  const keepText = serializeKeep(keepNext);
+  const keepStale = keepText !== serializeKeep(p.keep);
   const header2 = `${p.labFile}: ${summary(decisions)}`;
   if (changes(decisions).length === 0 && !manifestStale && !keepStale) {
     out(`up to date: ${header2}`);

@@ -160,7 +160,8 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   // secrets give the same file); a Pi already pinned under its name is left as it is
   const knownHosts = join(labDir, KNOWN_HOSTS);
   const known = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
-  const unpinned = pis.filter((p) => !pinnedNames(known).has(p.name));
+  const pinned = pinnedNames(known);
+  const unpinned = pis.filter((p) => !pinned.has(p.name));
   if (unpinned.length) missing.push(KNOWN_HOSTS_ENTRY);
   const hostKeys: Record<string, HostKey> = Object.fromEntries(
     pis.map(({ name }) => [name, { private: values[`hostKey:${name}`]!, public: values[`hostKeyPub:${name}`]! }]),
@@ -171,8 +172,9 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     chmodSync(dir, 0o700);
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileAtomic(ignore, '# labgen: secrets never go into git\n*\n', 0o644);
+    const toWrite = new Set(missing);
     for (const [key, e] of Object.entries(entries))
-      if (missing.includes(e.file)) {
+      if (toWrite.has(e.file)) {
         const path = join(dir, e.file);
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // hostkeys/<node>/
         writeFileAtomic(path, Buffer.from(values[key]!, 'latin1'), 0o600);
