@@ -28,6 +28,8 @@ export function render(name: string, data: Record<string, unknown>): string {
       escape: escapeFor(name.split('/').pop()!, source),
       strict: true,
       localsName: 'it',
+      // includes (templates/_partials) are compiled once too, not on every render
+      cache: true,
       rmWhitespace: false,
     }) as Template;
     cache.set(name, template);
@@ -37,5 +39,5 @@ export function render(name: string, data: Record<string, unknown>): string {
 
 /** LF endings, no trailing spaces, exactly one final newline: byte-stable output. */
 export function tidy(text: string): string {
-  return `${text.replace(/\r\n/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${text.replace(/\r\n/g, '\n').replace(/[ \t]+(?=\n|$)/g, '').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

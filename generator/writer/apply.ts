@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempPath } from './atomic.js';
 import type { Decision } from './decide.js';
-import { MANIFEST, type Manifest, serializeManifest, sha256 } from './manifest.js';
+import { contentSha, MANIFEST, type Manifest, serializeManifest } from './manifest.js';
 
 /**
  * Carry out decisions as one transaction. Every new file is first written to a temp file beside
@@ -45,7 +45,7 @@ export function nextManifest(decisions: Decision[], before: Manifest): Manifest 
     if (!d.spec) continue; // an orphan leaves the manifest (removed, or left in place and forgotten)
     const handEdit = d.action === 'conflict' || d.action === 'kept';
     // a hand edit left in place stays recorded as labgen last wrote it (if it ever did), so it is still told apart next time
-    if (!handEdit) next.set(d.path, { sha256: sha256(d.spec.contents), mode: d.spec.mode });
+    if (!handEdit) next.set(d.path, { sha256: contentSha(d.spec), mode: d.spec.mode });
     else if (before.has(d.path)) next.set(d.path, before.get(d.path)!);
   }
   return next;

@@ -22,8 +22,10 @@ export interface Decision {
 }
 
 interface OnDisk {
+  bytes: Buffer;
   text: string;
-  sha: string;
+  /** hashed only when needed: an identical file (the common case) is told by its text */
+  sha: () => string;
   mode: number;
 }
 
@@ -31,10 +33,13 @@ function readDisk(labDir: string, path: string): OnDisk | undefined {
   const file = join(labDir, path);
   if (!existsSync(file)) return undefined;
   const st = lstatSync(file);
-  if (!st.isFile()) return { text: '', sha: `not a file`, mode: st.mode & 0o7777 };
-  const buf = readFileSync(file);
-  return { text: buf.toString('utf8'), sha: sha256(buf), mode: st.mode & 0o7777 };
+  if (!st.isFile()) return { bytes: Buffer.alloc(0), text: '', sha: () => 'not a file', mode: st.mode & 0o7777 };
+  const bytes = readFileSync(file);
+  return { bytes, text: bytes.toString('utf8'), sha: () => sha256(bytes), mode: st.mode & 0o7777 };
 }
+
+/** Byte for byte what the plan says (cheaper than hashing both, and exact). */
+const sameBytes = (disk: OnDisk, contents: string) => disk.bytes.equals(Buffer.from(contents));
 
 /** A manifest path labgen may touch: relative, inside the lab folder, not into .labgen/. */
 export function isSafePath(path: string): boolean {
@@ -45,17 +50,16 @@ export function isSafePath(path: string): boolean {
 function decideFile(spec: FileSpec, disk: OnDisk | undefined, record: ManifestEntry | undefined): Decision {
   const base = { path: spec.path, spec, current: disk?.text };
   if (!disk) return { ...base, action: 'create' };
-  const newSha = sha256(spec.contents);
-  if (disk.sha === newSha)
+  if (sameBytes(disk, spec.contents))
     return disk.mode === spec.mode ? { ...base, action: 'identical' } : { ...base, action: 'update', reason: 'mode only' };
   if (!record) return { ...base, action: 'conflict', reason: 'exists, and labgen did not write it' };
-  if (disk.sha !== record.sha256) return { ...base, action: 'conflict', reason: 'edited by hand' };
+  if (disk.sha() !== record.sha256) return { ...base, action: 'conflict', reason: 'edited by hand' };
   return { ...base, action: 'update' };
 }
 
 function decideOrphan(path: string, disk: OnDisk | undefined, record: ManifestEntry): Decision | undefined {
   if (!disk) return undefined; // already gone: it just leaves the manifest
-  if (disk.sha !== record.sha256) return { path, action: 'conflict', current: disk.text, reason: 'no longer generated, but edited by hand' };
+  if (disk.sha() !== record.sha256) return { path, action: 'conflict', current: disk.text, reason: 'no longer generated, but edited by hand' };
   return { path, action: 'remove', current: disk.text };
 }
 

@@ -18,6 +18,15 @@ export type Manifest = Map<string, ManifestEntry>;
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
+const specShas = new WeakMap<object, string>();
+
+/** The sha256 of a planned file's contents, hashed once however often the writer asks. */
+export function contentSha(spec: { contents: string }): string {
+  let sha = specShas.get(spec);
+  if (sha === undefined) specShas.set(spec, (sha = sha256(spec.contents)));
+  return sha;
+}
+
 export function readManifest(labDir: string): Manifest {
   const file = join(labDir, MANIFEST);
   if (!existsSync(file)) return new Map();
