@@ -75,8 +75,13 @@ export function guardScript(dir: string, batch: Change[], applyNetwork: string):
   ].join('\n');
 }
 
+/** Confirm only once the new config is applied (`applied` exists): an earlier answer proves nothing. */
 export function confirmScript(dir: string): string {
-  return `if mkdir ${q(`${dir}/decided`)} 2>/dev/null; then echo confirmed > ${q(`${dir}/outcome`)}; echo confirmed; else cat ${q(`${dir}/outcome`)} 2>/dev/null || echo superseded; fi`;
+  return [
+    `if [ ! -e ${q(`${dir}/applied`)} ]; then echo pending;`,
+    `elif mkdir ${q(`${dir}/decided`)} 2>/dev/null; then echo confirmed > ${q(`${dir}/outcome`)}; echo confirmed;`,
+    `else cat ${q(`${dir}/outcome`)} 2>/dev/null || echo superseded; fi`,
+  ].join(' ');
 }
 
 /** Keep trying `address` until `deadline`; a refused host key ends the attempts at once. */
@@ -105,23 +110,42 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
     `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
     detached(`labgen-guard-${token}`, guardSec, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
   ].join('\n');
-  const afterPlace = detached(`labgen-apply-${token}`, 1, o.applyNetwork, `${dir}/apply.log`);
+  // a second's delay lets this SSH command return before the network moves under it
+  const afterPlace = detached(`labgen-apply-${token}`, 1, `${o.applyNetwork}; touch ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
 
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();
   await upload(remote, files, { beforePlace, afterPlace }, 'cut-over');
   remote.close(); // its address may be gone in a second
-  await sleep(1500);
 
   o.step(`cut-over: reaching ${o.to}`);
-  const next = await reach(o, o.to, Date.now() + o.confirmTimeoutMs);
-  if (!(next instanceof Error)) {
-    const said = (await next.run('confirm cut-over', `mkdir ${dir}/decided`, confirmScript(dir))).trim();
-    if (said === 'confirmed') return { outcome: 'confirmed', remote: next };
+  const answer = await confirmAt(o, dir, Date.now() + o.confirmTimeoutMs);
+  if (answer instanceof Error)
+    return settle(o, dir, guardStart + guardSec * 1000, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${answer.message}`);
+  if (answer.said === 'confirmed') return { outcome: 'confirmed', remote: answer.remote };
+  answer.remote.close();
+  return settle(o, dir, guardStart + guardSec * 1000, `confirmed too late (the guard had fired: ${answer.said})`);
+}
+
+/**
+ * Reach the new address and confirm, polling: the Pi applies the config a moment after the
+ * upload, and a session opened before that (same address) may drop when it does.
+ */
+async function confirmAt(o: CutoverOptions, dir: string, deadline: number): Promise<{ remote: Remote; said: string } | Error> {
+  let last: Error = new Error('no answer');
+  while (Date.now() < deadline) {
+    const next = await reach(o, o.to, deadline);
+    if (next instanceof Error) return next;
+    try {
+      const said = (await next.run('confirm cut-over', `mkdir ${dir}/decided`, confirmScript(dir))).trim();
+      if (said !== 'pending') return { remote: next, said };
+    } catch (e) {
+      last = e as Error;
+    }
     next.close();
-    return settle(o, dir, guardStart + guardSec * 1000, `confirmed too late (the guard had fired: ${said})`);
+    await sleep(300);
   }
-  return settle(o, dir, guardStart + guardSec * 1000, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${next.message}`);
+  return last;
 }
 
 /** Not confirmed: wait for the guard to roll back, then check the Pi answers at its old address. */

@@ -365,12 +365,16 @@ describe('remote scripts (run locally by sh)', () => {
     expect(readFileSync(join(dir, 'never-placed.conf'), 'utf8')).toBe('old, not replaced\n');
     expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('applied\n');
     expect(readFileSync(join(guardDir, 'outcome'), 'utf8')).toBe('rolled-back\n');
-    // labgen comes too late: the guard decided
+    // labgen comes too late (the config was applied long before): the guard decided
+    writeFileSync(join(guardDir, 'applied'), '');
     expect(sh(confirmScript(guardDir)).stdout.toString()).toBe('rolled-back\n');
 
     const second = join(dir, 'cutover2');
     mkdirSync(second);
     writeFileSync(join(dir, 'net.conf'), 'new address\n');
+    // an answer before the Pi applied the config proves nothing: not confirmed yet
+    expect(sh(confirmScript(second)).stdout.toString()).toBe('pending\n');
+    writeFileSync(join(second, 'applied'), '');
     expect(sh(confirmScript(second)).stdout.toString()).toBe('confirmed\n');
     expect(sh(guardScript(second, [{ file: cfg, why: ['content'] }], `echo applied >> ${join(dir, 'log')}`)).status).toBe(0);
     expect(readFileSync(join(dir, 'net.conf'), 'utf8')).toBe('new address\n');

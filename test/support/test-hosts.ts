@@ -561,6 +561,8 @@ function sshdConfig(ip: string, hostKey: string): string {
   ].join('\n');
 }
 
+const STOCK_BASHRC = existsSync('/etc/skel/.bashrc') ? readFileSync('/etc/skel/.bashrc', 'utf8') : '[ -z "$PS1" ] && return\n';
+
 /** Everything a host's root gets before sshd starts, in <dir>/<name>/stage. */
 async function stageHost(plan: HostPlan, all: HostInfo[], stage: string, opts: StartHostsOptions): Promise<string> {
   const hostKey = await stageHostKey(stage, plan.name, opts.hostKeys?.[plan.name]);
@@ -568,6 +570,9 @@ async function stageHost(plan: HostPlan, all: HostInfo[], stage: string, opts: S
     '/etc/hostname': `${plan.name}\n`,
     '/etc/hosts': hostsFile(all),
     '/etc/ssh/sshd_config.d/00-labgen-test-host.conf': sshdConfig(plan.ip, hostKey),
+    // a Pi's stock ~/.bashrc, not this machine's (its pyenv/cargo set-up costs ~170 ms on every
+    // command sshd runs through bash)
+    '/root/.bashrc': STOCK_BASHRC,
   };
   if (opts.authorizedKey) files['/root/.ssh/authorized_keys'] = { content: `${opts.authorizedKey.trim()}\n`, mode: 0o600 };
   const extra = typeof opts.files === 'function' ? opts.files(plan) : (opts.files ?? {});
