@@ -40,13 +40,13 @@ export type CutoverResult =
   | { outcome: 'rolled-back'; reason: string }
   | { outcome: 'lost'; reason: string };
 
-/** Run SCRIPT after DELAY seconds, outliving the SSH session that started it. */
-function detached(name: string, delaySec: number, script: string, log: string): string {
+/** Run SCRIPT after DELAY milliseconds, outliving the SSH session that started it. */
+function detached(name: string, delayMs: number, script: string, log: string): string {
   return [
     'if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then',
-    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delaySec} /bin/sh -c ${q(script)}`,
+    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delayMs}ms /bin/sh -c ${q(script)}`,
     'else',
-    `  setsid sh -c ${q(`sleep ${delaySec}; ${script}`)} > ${q(log)} 2>&1 < /dev/null &`,
+    `  setsid sh -c ${q(`sleep ${delayMs / 1000}; ${script}`)} > ${q(log)} 2>&1 < /dev/null &`,
     'fi',
   ].join('\n');
 }
@@ -108,10 +108,10 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
   const beforePlace = [
     `rm -rf ${q(`${STAGE}/cutover`)} && mkdir -p ${q(dir)}`, // an older guard's folder: superseded
     `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
-    detached(`labgen-guard-${token}`, guardSec, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
+    detached(`labgen-guard-${token}`, guardSec * 1000, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
   ].join('\n');
-  // a second's delay lets this SSH command return before the network moves under it
-  const afterPlace = detached(`labgen-apply-${token}`, 1, `${o.applyNetwork}; touch ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
+  // a moment's delay lets this SSH command return before the network moves under it
+  const afterPlace = detached(`labgen-apply-${token}`, 300, `${o.applyNetwork}; touch ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
 
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();
