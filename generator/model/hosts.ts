@@ -80,11 +80,20 @@ export function serviceAddresses(lab: Lab): Address[] {
   return out;
 }
 
-/** Web UIs without an IP of their own (Headlamp): their name points at the gateway, which routes it. */
+/**
+ * Web UIs without an IP of their own (Headlamp always; Grafana, the registry UI and ChartMuseum
+ * when lab.yaml gives them none): their names point at the gateway, which routes them by name.
+ */
 export function gatewayAliases(lab: Lab): Address[] {
-  const gateway = lab.services.gateway;
-  if (!gateway?.enabled || !lab.services.headlamp?.enabled) return [];
-  return [{ ip: gateway.ip, name: 'headlamp', path: 'services.headlamp', kind: 'service' }];
+  const s = lab.services;
+  if (!s.gateway?.enabled) return [];
+  const uis: [boolean | undefined, string, string, string | undefined][] = [
+    [s.monitoring?.enabled, 'grafana', 'services.monitoring', s.monitoring?.grafana],
+    [s.headlamp?.enabled, 'headlamp', 'services.headlamp', undefined],
+    [s.registry?.enabled, 'registry-ui', 'services.registry', s.registry?.ui],
+    [s.registry?.enabled, 'chartmuseum', 'services.registry', s.registry?.chartmuseum],
+  ];
+  return uis.filter(([on, , , ip]) => on && !ip).map(([, name, path]) => ({ ip: s.gateway!.ip, name, path, kind: 'service' }));
 }
 
 /** Host name → IP lines for hosts files, in a stable order: nodes, the API name, services. */

@@ -21,10 +21,17 @@ export interface FsOps {
   discard(path: string): void;
 }
 
+/** The process umask, read once (reading it means setting it, so only here). */
+const UMASK = (() => {
+  const m = process.umask(0o022);
+  process.umask(m);
+  return m;
+})();
+
 export const realFs: FsOps = {
   writeFile: (p, data, mode) => {
     fs.writeFileSync(p, data, { mode });
-    fs.chmodSync(p, mode); // the umask must not change a script's mode
+    if (mode & UMASK) fs.chmodSync(p, mode); // only where the umask took bits the file needs
   },
   rename: (a, b) => fs.renameSync(a, b),
   unlink: (p) => fs.rmSync(p, { force: true }),
@@ -56,12 +63,18 @@ class Transaction {
   private cleanup: (() => void)[] = [];
   constructor(private readonly ops: FsOps) {}
 
+  /** folders known to exist: most files share theirs, so each is looked up once */
+  private dirs = new Set<string>();
+
   /** mkdir -p, remembering each folder made so a rollback removes it again. */
   ensureDir(dir: string): void {
-    if (fs.existsSync(dir)) return;
-    this.ensureDir(dirname(dir));
-    this.ops.mkdir(dir);
-    this.undo.push(() => this.ops.rmdir(dir));
+    if (this.dirs.has(dir)) return;
+    if (!fs.existsSync(dir)) {
+      this.ensureDir(dirname(dir));
+      this.ops.mkdir(dir);
+      this.undo.push(() => this.ops.rmdir(dir));
+    }
+    this.dirs.add(dir);
   }
 
   stage(target: string, contents: string, mode: number): string {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { FileSpec } from '../plan/file-spec.js';
 import { type Manifest, type ManifestEntry, sha256 } from './manifest.js';
@@ -31,8 +31,8 @@ interface OnDisk {
 
 function readDisk(labDir: string, path: string): OnDisk | undefined {
   const file = join(labDir, path);
-  if (!existsSync(file)) return undefined;
-  const st = lstatSync(file);
+  const st = lstatSync(file, { throwIfNoEntry: false }); // one call where existsSync + lstat made two
+  if (!st) return undefined;
   if (!st.isFile()) return { bytes: Buffer.alloc(0), text: '', sha: () => 'not a file', mode: st.mode & 0o7777 };
   const bytes = readFileSync(file);
   return { bytes, text: bytes.toString('utf8'), sha: () => sha256(bytes), mode: st.mode & 0o7777 };
