@@ -9,7 +9,7 @@ import { planK8s } from '../../generator/plan/k8s/index.js';
 import { containerdHostsToml } from '../../generator/plan/k8s/registry.js';
 import { nfsExports } from '../../generator/plan/storage.js';
 import { SECRET } from '../../generator/secrets/paths.js';
-import { FAKE_SECRETS, planLab } from '../support/generated.js';
+import { FIXED_SECRETS, planLab } from '../support/generated.js';
 
 const rpi = planLab('labs/rpi-slurm/lab.yaml');
 const k8sFiles = <F extends { path: string }>(files: F[]) => files.filter((f) => f.path.startsWith('k8s/'));
@@ -27,7 +27,7 @@ describe('planK8s', () => {
   });
 
   it('keeps every secret out of the planned files; secretGenerators name files in .labgen/secrets/', () => {
-    const s = FAKE_SECRETS;
+    const s = FIXED_SECRETS;
     for (const f of k8sFiles(rpi.files)) {
       for (const secret of [s.registryPassword, s.registryHtpasswd.trim(), s.grafanaAdminPassword, s.mungeKey, s.kubeadmToken])
         expect(f.contents, f.path).not.toContain(secret);
@@ -80,7 +80,7 @@ describe('planK8s', () => {
   });
 
   it('is deterministic', () => {
-    expect(planK8s(rpi.lab, FAKE_SECRETS)).toEqual(planK8s(structuredClone(rpi.lab), FAKE_SECRETS));
+    expect(planK8s(rpi.lab, FIXED_SECRETS)).toEqual(planK8s(structuredClone(rpi.lab), FIXED_SECRETS));
   });
 });
 

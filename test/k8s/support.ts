@@ -11,7 +11,7 @@ import yaml from 'js-yaml';
 import { SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
 import { REGISTRY_USER } from '../../generator/secrets/store.js';
 import { registryHost } from '../../generator/plan/k8s/registry.js';
-import { FAKE_SECRETS, type GeneratedLab, generatedLabCache, type LabOverrides } from '../support/generated.js';
+import { FIXED_SECRETS, type GeneratedLab, generatedLabCache, type LabOverrides } from '../support/generated.js';
 
 const exec = promisify(execFile);
 
@@ -49,7 +49,7 @@ export const KUSTOMIZE_ARGS = ['kustomize', '--load-restrictor', 'LoadRestrictio
 async function writeSecrets(g: GeneratedLab): Promise<void> {
   const dir = join(g.dir, SECRETS_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const s = FAKE_SECRETS;
+  const s = FIXED_SECRETS;
   const auth = Buffer.from(`${REGISTRY_USER}:${s.registryPassword}`).toString('base64');
   const files: Record<string, string | Buffer> = {
     [SECRET.sshPublicKey]: s.sshKey.public,

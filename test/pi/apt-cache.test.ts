@@ -31,7 +31,7 @@ import {
 import { plan } from '../../generator/plan/index.js';
 import { type PiFile, piContexts } from '../../generator/plan/pi-part.js';
 import { piHosts } from '../../generator/plan/pi-hosts.js';
-import { FAKE_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
+import { FIXED_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -41,7 +41,7 @@ const SOURCES = '/etc/apt/sources.list.d/debian.sources';
 
 function planOf(labFile: string, overrides: LabOverrides = {}) {
   const lab = loadLabWith(labFile, overrides);
-  const byPath = new Map(plan(lab, FAKE_SECRETS).map((f) => [f.path, f]));
+  const byPath = new Map(plan(lab, FIXED_SECRETS).map((f) => [f.path, f]));
   return { lab, rootfs: (node: string, path: string) => byPath.get(`pis/${node}/rootfs${path}`) };
 }
 

@@ -24,7 +24,7 @@ import { connectionUuid, piNetwork } from '../../generator/plan/pi-network.js';
 import { type PiFile, piContexts } from '../../generator/plan/pi-part.js';
 import { connectionName } from '../../generator/plan/pi-part.js';
 import { marker } from '../../generator/plan/quote.js';
-import { FAKE_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
+import { FIXED_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -38,7 +38,7 @@ const NETWORK_CONFIG = '/network-config';
 
 function planOf(overrides: LabOverrides) {
   const lab = loadLabWith(LAB_FILE, overrides);
-  const files = plan(lab, FAKE_SECRETS);
+  const files = plan(lab, FIXED_SECRETS);
   const byPath = new Map(files.map((f) => [f.path, f]));
   return {
     lab,

@@ -35,7 +35,7 @@ import {
 } from '../../generator/plan/slurm.js';
 import { SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
 import { loadSecrets, type Secrets } from '../../generator/secrets/store.js';
-import { FAKE_SECRETS, loadLabWith, writeFiles } from '../support/generated.js';
+import { FIXED_SECRETS, loadLabWith, writeFiles } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -136,7 +136,7 @@ describe('slurmPi: the Slurm part of a Pi', () => {
   it('gives only Slurm Pis munge + slurmd, and the controller Pi slurmctld with /etc/slurm/', () => {
     const seed = loadLabWith(SEED);
     expect(partOf(seed, 'node01')).toEqual({}); // storage Pi, not in slurm.nodes
-    const setups = plan(seed, FAKE_SECRETS).filter((f) => f.path.endsWith('/setup.sh'));
+    const setups = plan(seed, FIXED_SECRETS).filter((f) => f.path.endsWith('/setup.sh'));
     for (const s of setups) expect(/munge/.test(s.contents), s.path).toBe(s.host !== 'node01');
     const node02 = partOf(seed, 'node02');
     expect(node02.packages).toEqual(['munge', 'slurm-client', 'slurmd']);
@@ -185,7 +185,7 @@ describe('slurmPi: the Slurm part of a Pi', () => {
 
   it('never puts the munge key in a planned file (only setup.sh naming secrets/munge.key)', () => {
     const raw = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 37 + 11) % 256));
-    const secrets: Secrets = { ...FAKE_SECRETS, mungeKey: raw.toString('base64') };
+    const secrets: Secrets = { ...FIXED_SECRETS, mungeKey: raw.toString('base64') };
     for (const file of [SEED, MINIMAL]) {
       const files = plan(loadLabWith(file), secrets);
       for (const f of files) {
@@ -211,7 +211,7 @@ describeE2e('setup.sh of Slurm Pis passes shellcheck', { commands: ['shellcheck'
     ['minimal pi-a (controller Pi + compute, bullseye)', MINIMAL, 'pi-a'],
   ])('%s', async (_name, file, node) => {
     dir ||= await mkdtemp(join(tmpdir(), 'labgen-slurm-sc-'));
-    const files = plan(loadLabWith(file), FAKE_SECRETS);
+    const files = plan(loadLabWith(file), FIXED_SECRETS);
     const setup = fileAt(files, `pis/${node}/setup.sh`);
     expect(setup.contents).toMatch(/^restart_if_changed slurmd /m);
     const out = join(dir, node);

@@ -26,7 +26,7 @@ import type { Lab } from '../../generator/model/defaults.js';
 import { plan } from '../../generator/plan/index.js';
 import { piContexts } from '../../generator/plan/pi-part.js';
 import { EXPORTS_FILE, nfsExports, PREPARE_DISK, sizeMiB, storage, storageWarnings } from '../../generator/plan/storage.js';
-import { FAKE_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
+import { FIXED_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -35,7 +35,7 @@ const OTHERS = ['node02', 'node03', 'node04', 'node05'];
 
 function planOf(overrides: LabOverrides = {}) {
   const lab = loadLabWith(SEED, overrides);
-  const byPath = new Map(plan(lab, FAKE_SECRETS).map((f) => [f.path, f]));
+  const byPath = new Map(plan(lab, FIXED_SECRETS).map((f) => [f.path, f]));
   return { lab, rootfs: (node: string, path: string) => byPath.get(`pis/${node}/rootfs${path}`) };
 }
 
@@ -77,7 +77,7 @@ describe('storage part: unit', () => {
     expect(part.packages).toEqual(['nfs-kernel-server']);
     expect(part.services).toEqual(['nfs-server']);
     // setup.sh places the script but never runs it: formatting is the user's explicit step
-    const setup = plan(seed.lab, FAKE_SECRETS).find((f) => f.path === 'pis/node01/setup.sh')!.contents;
+    const setup = plan(seed.lab, FIXED_SECRETS).find((f) => f.path === 'pis/node01/setup.sh')!.contents;
     const uses = settings(setup).filter((l) => l.includes('labgen-prepare-disk'));
     expect(uses.length).toBeGreaterThan(0);
     for (const l of uses) expect(l.trim()).toMatch(/^place \/usr\/local\/sbin\/labgen-prepare-disk 0?755$/);

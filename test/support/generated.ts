@@ -23,7 +23,7 @@ import type { Lab } from '../../generator/model/defaults.js';
 import { validateLab } from '../../generator/model/load.js';
 import { type FileSpec, plan } from '../../generator/plan/index.js';
 import type { Secrets } from '../../generator/secrets/store.js';
-import { FIXED_SECRETS as FAKE_SECRETS } from './fixed-secrets.js';
+import { FIXED_SECRETS } from './fixed-secrets.js';
 
 /** The repository root (test/support/ → ../..), so lab paths work from any cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,8 +52,8 @@ export interface GenerateOptions {
   prefix?: string;
 }
 
-/** The one set of fixed secrets the tests plan with (test/support/fixed-secrets.ts). */
-export { FIXED_SECRETS as FAKE_SECRETS } from './fixed-secrets.js';
+/** The one set of fixed secrets the tests plan with. */
+export { FIXED_SECRETS } from './fixed-secrets.js';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -94,7 +94,7 @@ export async function writeFiles(dir: string, files: readonly FileSpec[]): Promi
 export function planLab(
   labFile: string,
   overrides: LabOverrides = {},
-  secrets: Secrets = FAKE_SECRETS,
+  secrets: Secrets = FIXED_SECRETS,
 ): { lab: Lab; files: FileSpec[] } {
   const lab = loadLabWith(labFile, overrides);
   return { lab, files: plan(lab, secrets) };

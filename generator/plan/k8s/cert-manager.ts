@@ -13,6 +13,22 @@ import type { Folder } from './folder.js';
  */
 
 export const CA_ISSUER = 'lab-ca';
+
+/** A serving certificate from the lab CA, kept in SECRET of NAMESPACE (ECDSA, key rotated on renewal). */
+export function labCertificate(secret: string, namespace: string, dnsNames: string[], extra: { duration?: string; renewBefore?: string } = {}): ICertificate {
+  return {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: meta(secret, namespace),
+    spec: {
+      secretName: secret,
+      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: CA_ISSUER },
+      dnsNames,
+      ...extra,
+      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+    },
+  };
+}
 export const CA_SECRET = 'lab-ca';
 const BOOTSTRAP_ISSUER = 'lab-selfsigned';
 

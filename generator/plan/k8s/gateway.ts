@@ -7,7 +7,7 @@ import { UPSTREAM } from '../versions.js';
 import { deployment, fqdn, hasCertManager, meta, NS, port, restricted, resources, service } from './common.js';
 import type { Gateway, GatewayClass, HTTPRoute, Listener } from './crd-types.js';
 import type { Folder } from './folder.js';
-import { CA_ISSUER } from './cert-manager.js';
+import { labCertificate } from './cert-manager.js';
 import { GATEWAY_NAME, LISTENER, webUis } from './web-uis.js';
 
 /**
@@ -147,17 +147,7 @@ function gatewayObjects(lab: Lab): (GatewayClass | Gateway | HTTPRoute)[] {
 
 /** The gateway's certificate: its own name and every web UI's, from the lab CA. */
 function certificate(lab: Lab): ICertificate {
-  return {
-    apiVersion: 'cert-manager.io/v1',
-    kind: 'Certificate',
-    metadata: meta(GATEWAY_TLS_SECRET, NS.gateway),
-    spec: {
-      secretName: GATEWAY_TLS_SECRET,
-      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: CA_ISSUER },
-      dnsNames: [fqdn(lab, 'gateway'), ...webUis(lab).map((u) => fqdn(lab, u.name))],
-      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-    },
-  };
+  return labCertificate(GATEWAY_TLS_SECRET, NS.gateway, [fqdn(lab, 'gateway'), ...webUis(lab).map((u) => fqdn(lab, u.name))]);
 }
 
 export function gatewayFolder(lab: Lab): Folder | undefined {

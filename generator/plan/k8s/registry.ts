@@ -6,7 +6,7 @@ import { REGISTRY_USER } from '../../secrets/store.js';
 import { MODE } from '../file-spec.js';
 import { marker } from '../quote.js';
 import { UPSTREAM } from '../versions.js';
-import { CA_ISSUER } from './cert-manager.js';
+import { labCertificate } from './cert-manager.js';
 import { dataVolume, deployment, fqdn, meta, NS, port, restricted, resources, service } from './common.js';
 import type { Folder } from './folder.js';
 import { secretPath } from './folder.js';
@@ -98,19 +98,8 @@ function registry(lab: Lab) {
  * month early; the renewed one is used from the pod's next restart.
  */
 function certificate(lab: Lab): ICertificate {
-  return {
-    apiVersion: 'cert-manager.io/v1',
-    kind: 'Certificate',
-    metadata: meta(TLS_SECRET, NS.registry),
-    spec: {
-      secretName: TLS_SECRET,
-      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: CA_ISSUER },
-      dnsNames: [registryHost(lab), `registry.${NS.registry}.svc`, `registry.${NS.registry}.svc.cluster.local`],
-      duration: '8760h',
-      renewBefore: '720h',
-      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-    },
-  };
+  const dnsNames = [registryHost(lab), `registry.${NS.registry}.svc`, `registry.${NS.registry}.svc.cluster.local`];
+  return labCertificate(TLS_SECRET, NS.registry, dnsNames, { duration: '8760h', renewBefore: '720h' });
 }
 
 /** Joxit's UI proxies the registry API (and the browser's basic auth) through its own nginx. */
