@@ -52,7 +52,8 @@ export interface Impact {
 
 const ORDER: FileKind[] = ['pi', 'vm', 'k8s', 'slurm', 'laptop', 'doc'];
 
-const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+// one collator: `localeCompare` with options builds a new one per call (11 ms of a 5-Pi generate)
+const byName = new Intl.Collator('en', { numeric: true }).compare;
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort(byName);
 
 /** Kind and host of a lab folder path, for orphans (no FileSpec) and as the fallback. */

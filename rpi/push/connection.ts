@@ -121,20 +121,28 @@ export class Remote {
     readonly hostKey: Buffer,
   ) {}
 
-  /** Run `script` as root; resolves whatever the exit code (null: the connection was lost). */
-  async exec(script: string, stdin?: Buffer): Promise<ExecResult> {
+  /** Run `script` as root; resolves whatever the exit code (null: the connection was lost). `onLine` sees stdout as it arrives. */
+  async exec(script: string, stdin?: Buffer, onLine?: (line: string) => void): Promise<ExecResult> {
+    let partial = '';
     const r = await this.ssh.execCommand(asRoot(this.user, script), {
       stdin: stdin ? Readable.from([stdin]) : undefined,
       noTrim: true,
+      onStdout: onLine
+        ? (chunk) => {
+            const lines = (partial + chunk.toString()).split('\n');
+            partial = lines.pop()!;
+            lines.forEach(onLine);
+          }
+        : undefined,
     });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Run `script` as root; a non-zero exit throws a RemoteError naming `step` and `command`. */
-  async run(step: string, command: string, script: string, stdin?: Buffer): Promise<string> {
+  async run(step: string, command: string, script: string, stdin?: Buffer, onLine?: (line: string) => void): Promise<string> {
     let r: ExecResult;
     try {
-      r = await this.exec(script, stdin);
+      r = await this.exec(script, stdin, onLine);
     } catch (e) {
       throw new RemoteError(step, command, null, (e as Error).message);
     }

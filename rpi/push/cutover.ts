@@ -15,6 +15,10 @@ import { newToken, upload } from './upload.js';
  * 2. The config is renamed into place and applied, also detached and a second later, so the
  *    command returns before the address moves under it.
  * 3. labgen reconnects at the new address (host key checked as always) and confirms.
+ *    When the address does not change (a first push to a Pi already at its lab address, a new
+ *    gateway or DNS server), the session that uploaded the config confirms if it is still alive
+ *    after the apply: a working session at that address proves what a new one would, for one
+ *    round trip instead of a handshake. If it dropped or stalls, labgen reconnects as above.
  *    Confirming and the guard's firing both `mkdir <dir>/decided`: whichever gets there first
  *    decides, so a late confirm can never race a rollback.
  * 4. No confirm in time: labgen waits for the guard and checks the Pi is back at the old address.
@@ -116,15 +120,39 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();
   await upload(remote, files, { beforePlace, afterPlace }, 'cut-over');
-  remote.close(); // its address may be gone in a second
+  const deadline = Date.now() + o.confirmTimeoutMs;
+  const same = o.from === o.to ? await confirmOver(remote, dir, deadline) : undefined;
+  if (same) return same;
+  remote.close(); // its address is gone, or going
 
   o.step(`cut-over: reaching ${o.to}`);
-  const answer = await confirmAt(o, dir, Date.now() + o.confirmTimeoutMs);
+  const answer = await confirmAt(o, dir, deadline);
   if (answer instanceof Error)
     return settle(o, dir, guardStart + guardSec * 1000, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${answer.message}`);
   if (answer.said === 'confirmed') return { outcome: 'confirmed', remote: answer.remote };
   answer.remote.close();
   return settle(o, dir, guardStart + guardSec * 1000, `confirmed too late (the guard had fired: ${answer.said})`);
+}
+
+/** A poll on the old session that takes longer than this: the session is treated as dropped. */
+const STALL_MS = 2000;
+
+/**
+ * Confirm over the session that uploaded the config (same address), polling until the Pi has
+ * applied it. Undefined when the session dropped or stalled: the caller reconnects instead.
+ */
+async function confirmOver(remote: Remote, dir: string, deadline: number): Promise<CutoverResult | undefined> {
+  while (Date.now() < deadline) {
+    await sleep(150);
+    const stall = new AbortController();
+    const stalled = sleep(STALL_MS, undefined, { signal: stall.signal }).catch(() => undefined);
+    const said = await Promise.race([remote.exec(confirmScript(dir)).then((r) => (r.code === 0 ? r.stdout.trim() : undefined), () => undefined), stalled]);
+    stall.abort();
+    if (said === undefined) return undefined;
+    if (said === 'confirmed') return { outcome: 'confirmed', remote };
+    if (said !== 'pending') return undefined; // the guard decided first: the reconnect path reports it
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { connect, ConnectError, type ConnectOptions, HostKeyError, RemoteError, type Remote } from './connection.js';
 import { cutover } from './cutover.js';
-import { clearPending, runHandler } from './handlers.js';
+import { runHandlers } from './handlers.js';
 import type { KnownHostsFile } from './known-hosts.js';
 import { batches, type Change, changes, type Handler, handlerId, handlers, owed, type PiTarget } from './plan.js';
 import type { Progress } from './progress.js';
@@ -171,18 +171,16 @@ class HostRun {
     if (main.length) this.step(`uploading ${main.length} file(s)`, 'upload');
     await upload(this.remote, main.map((c) => c.file), { owed: owed(hs) });
     result.uploaded.push(...main);
-    for (const h of hs) await this.handle(h, network);
-    if (owed(hs).length) await clearPending(this.remote);
-    result.record = this.remote.address;
+    if (hs.some((h) => h.kind === 'network')) await this.cutover(network);
+    const rest = hs.filter((h): h is Exclude<Handler, { kind: 'network' }> => h.kind !== 'network');
+    await runHandlers(this.remote!, rest, target.stamp, owed(hs).length > 0, {
+      started: (id) => this.step(id, id),
+      done: (id) => result.handlers.push(id),
+    });
+    result.record = this.remote!.address;
   }
 
-  private async handle(h: Handler, network: Change[]): Promise<void> {
-    if (h.kind !== 'network') {
-      this.step(handlerId(h), handlerId(h));
-      await runHandler(this.remote!, h, this.target.stamp);
-      this.result.handlers.push(handlerId(h));
-      return;
-    }
+  private async cutover(network: Change[]): Promise<void> {
     const from = this.remote!.address;
     const to = this.target.ip;
     this.current = 'cut-over';
@@ -206,7 +204,7 @@ class HostRun {
     this.result.record = to; // even if a later step fails, the Pi is at its new address now
     // the Pi proved it holds its pinned key at the new address: pin that address too, for ssh
     this.o.knownHosts.pin([to], r.remote.hostKey);
-    this.result.notes.push(`network cut-over ${from} → ${to} confirmed`);
+    this.result.notes.push(from === to ? `network config applied at ${to}, confirmed (same session)` : `network cut-over ${from} → ${to} confirmed`);
   }
 }
 

@@ -26,33 +26,40 @@ export interface RemoteState {
 }
 
 /**
- * Lines are tagged (F file, S stamp, P pending) so anything else a login shell prints is
- * ignored; a path is the rest of its line, so spaces in it survive.
+ * Two processes however many files (a process start is most of what a Pi spends here): one
+ * `sha256sum` and one `stat` over the files that exist. sha256sum's lines are `<64 hex>  path`;
+ * the others are tagged (M mode/owner, S stamp, P pending) so anything else a login shell prints
+ * is ignored; a path is the rest of its line, so spaces in it survive.
  */
 export function listingScript(paths: string[]): string {
   return [
-    `for p in ${paths.map(shellQuote).join(' ')}; do`,
-    '  if [ -f "$p" ]; then',
-    '    s=$(sha256sum < "$p") && m=$(stat -c \'%a %U:%G\' -- "$p") || exit 1',
-    '    printf \'F %s %s %s\\n\' "${s%% *}" "$m" "$p"',
-    '  else',
-    '    printf \'F - - - %s\\n\' "$p"',
-    '  fi',
-    'done',
-    `[ -f ${shellQuote(STAMP)} ] && printf 'S %s\\n' "$(cat ${shellQuote(STAMP)})"`,
-    `[ -f ${shellQuote(PENDING)} ] && sed 's/^/P /' ${shellQuote(PENDING)}`,
+    'set --',
+    `for p in ${paths.map(shellQuote).join(' ')}; do [ -f "$p" ] && set -- "$@" "$p"; done`,
+    'if [ "$#" -gt 0 ]; then',
+    '  sha256sum -- "$@" || exit 1',
+    "  stat -c 'M %a %U:%G %n' -- \"$@\" || exit 1",
+    'fi',
+    `if [ -f ${shellQuote(STAMP)} ]; then read -r s < ${shellQuote(STAMP)} || :; printf 'S %s\\n' "$s"; fi`,
+    `if [ -f ${shellQuote(PENDING)} ]; then while read -r h; do printf 'P %s\\n' "$h"; done < ${shellQuote(PENDING)}; fi`,
     'exit 0',
   ].join('\n');
 }
 
 export function parseListing(stdout: string): RemoteState {
   const state: RemoteState = { files: new Map(), stamp: '', pending: [] };
+  const sums = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    if (line.startsWith('F ')) {
-      const m = /^F (\S+) (\S+) (\S+) (.+)$/.exec(line);
-      if (m && m[1] !== '-') state.files.set(m[4]!, { sha256: m[1]!, mode: m[2]!, owner: m[3]! });
-    } else if (line.startsWith('S ')) state.stamp = line.slice(2).trim();
+    const sum = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    const meta = /^M (\d+) (\S+) (.+)$/.exec(line);
+    if (sum) sums.set(sum[2]!, sum[1]!);
+    else if (meta) state.files.set(meta[3]!, { sha256: '', mode: meta[1]!, owner: meta[2]! });
+    else if (line.startsWith('S ')) state.stamp = line.slice(2).trim();
     else if (line.startsWith('P ') && line.slice(2).trim()) state.pending.push(line.slice(2).trim());
+  }
+  for (const [path, f] of state.files) {
+    const sum = sums.get(path);
+    if (sum) f.sha256 = sum;
+    else state.files.delete(path); // stat saw it, sha256sum did not: not a whole answer, treat as missing
   }
   state.pending = [...new Set(state.pending)];
   return state;

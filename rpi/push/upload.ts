@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import { pack } from 'tar-stream';
 import { shellQuote as q } from '../../generator/plan/quote.js';
 import type { Remote } from './connection.js';
 import { type DesiredFile, PENDING, STAGE } from './plan.js';
 
 /**
- * Uploads in one command per batch: the files' bytes arrive on stdin, one after another; each
- * goes to a temp file beside its target, is checked against its sha256 and given its mode and
- * owner. Only when every file of the batch arrived whole are they renamed into place, each
- * keeping the version it replaces as `<file>.labgen-prev`. A connection cut at any point leaves
- * every target as it was or as it should be, never half-written; the temps are removed.
+ * Uploads in one command per batch: the files' bytes arrive on stdin as one tar stream of temp
+ * files, each beside its target, which one `tar` unpacks; one `sha256sum -c` checks them all, and
+ * they get their modes and owners. Only when every file of the batch arrived whole are they
+ * renamed into place, each keeping the version it replaces as `<file>.labgen-prev`. A connection
+ * cut at any point leaves every target as it was or as it should be, never half-written; the
+ * temps are removed. A process start is most of what a Pi spends on a small file, so the work is
+ * batched: a handful of processes per batch, plus one rename per file (and a link per replaced one).
  */
 
 /** `/etc/.hosts.labgen-new-<token>`: beside the target (same filesystem: rename is atomic), unique per push. */
@@ -26,58 +29,83 @@ export interface InstallHooks {
   owed?: string[];
 }
 
-/** Folders to create: secrets/ is root's alone, everything else is readable (umask 022). */
+/** Folders to create, only if one is missing: secrets/ is root's alone, everything else is readable. */
 function folders(files: DesiredFile[]): string[] {
   const dirs = [...new Set(files.map((f) => posix.dirname(f.path)))].sort();
   const secretDir = `${STAGE}/secrets`;
+  const open = dirs.filter((d) => d !== secretDir);
+  const missing = (ds: string[]) => ds.map((d) => `[ -d ${q(d)} ]`).join(' && ');
   return [
-    ...(dirs.some((d) => d !== secretDir) ? [`(umask 022; mkdir -p -- ${dirs.filter((d) => d !== secretDir).map(q).join(' ')})`] : []),
-    ...(dirs.includes(secretDir) ? [`mkdir -p -m 0700 -- ${q(secretDir)}`] : []),
+    ...(open.length ? [`${missing(open)} || { umask 022; mkdir -p -- ${open.map(q).join(' ')}; umask 077; }`] : []),
+    ...(dirs.includes(secretDir) ? [`${missing([secretDir])} || mkdir -p -m 0700 -- ${q(secretDir)}`] : []),
   ];
 }
 
-const RECEIVE = `# receive TMP SIZE SHA256: exactly SIZE bytes of stdin (dd's fullblock never reads past them), then check them
-receive() {
-  if [ "$2" -gt 0 ]; then dd of="$1" bs="$2" count=1 iflag=fullblock status=none; else : > "$1"; fi
-  [ "$(sha256sum < "$1")" = "$3  -" ] || { echo "labgen: $1: content did not arrive whole (connection cut?)" >&2; exit 1; }
-}
-# place TMP TARGET: atomic rename; the replaced version stays as TARGET.labgen-prev (a hard link, no copy)
-place() {
-  if [ -e "$2" ]; then ln -f -- "$2" "$2.labgen-prev"; else rm -f -- "$2.labgen-prev"; fi
+/** place TMP TARGET: atomic rename; the replaced version stays as TARGET.labgen-prev (a hard link, no copy) */
+const PLACE = `place() {
+  if [ -e "$2" ]; then ln -f -- "$2" "$2.labgen-prev"; elif [ -e "$2.labgen-prev" ]; then rm -f -- "$2.labgen-prev"; fi
   mv -fT -- "$1" "$2"
 }`;
 
-/** The batch's script; its stdin must be `payload(files)`. */
+const CUT = '{ echo "labgen: the files did not arrive whole (connection cut?)" >&2; exit 1; }';
+
+/** one command per distinct value of `key` (a mode, an owner), with all the temps that have it */
+function grouped(cmd: string, files: DesiredFile[], temps: string[], key: (f: DesiredFile) => string): string[] {
+  const by = new Map<string, string[]>();
+  files.forEach((f, i) => by.set(key(f), [...(by.get(key(f)) ?? []), q(temps[i]!)]));
+  return [...by].map(([k, ts]) => `${cmd} ${q(k)} ${ts.join(' ')}`);
+}
+
+/** The batch's script; its stdin must be `payload(files, token)`. */
 export function installScript(files: DesiredFile[], token: string, hooks: InstallHooks = {}): string {
   const temps = files.map((f) => tempPath(f.path, token));
+  const receive = files.length
+    ? [
+        ...files.map((f) => `[ ! -d ${q(f.path)} ] || { echo "labgen: "${q(f.path)}" is a folder" >&2; exit 1; }`),
+        // unpacked private (umask 077, no modes or owners from the archive): a secret is never readable before its chmod
+        `tar -x -f - -C / --no-same-owner --no-same-permissions --touch || ${CUT}`,
+        `sha256sum -c --quiet --strict - <<'LABGEN_SUMS' || ${CUT}`,
+        ...files.map((f, i) => `${f.sha256}  ${temps[i]}`),
+        'LABGEN_SUMS',
+        ...grouped('chmod', files, temps, (f) => (f.mode & 0o7777).toString(8).padStart(4, '0')),
+        ...grouped('chown', files, temps, (f) => f.owner),
+      ]
+    : [];
   const lines = [
     'set -eu',
-    'umask 077', // temps start private: a secret is never readable before its chmod
+    'umask 077',
     `cleanup() { rm -f -- ${temps.map(q).join(' ')}; }`,
-    'trap cleanup EXIT',
+    'placed=0',
+    'trap \'[ "$placed" = 1 ] || cleanup\' EXIT', // once placed, no temp is left: no rm to run
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM",
-    RECEIVE,
+    PLACE,
     ...folders(files),
-    ...files.flatMap((f, i) => [
-      `[ ! -d ${q(f.path)} ] || { echo "labgen: "${q(f.path)}" is a folder" >&2; exit 1; }`,
-      `receive ${q(temps[i])} ${f.content.length} ${f.sha256}`,
-      `chmod ${(f.mode & 0o7777).toString(8).padStart(4, '0')} ${q(temps[i])}`,
-      `chown ${q(f.owner)} ${q(temps[i])}`,
-    ]),
+    ...receive,
     ...(hooks.beforePlace ? [hooks.beforePlace] : []),
-    ...files.map((f, i) => `place ${q(temps[i])} ${q(f.path)}`),
+    ...files.map((f, i) => `place ${q(temps[i]!)} ${q(f.path)}`),
+    'placed=1',
     ...(hooks.owed?.length ? [`mkdir -p ${q(STAGE)}`, `printf '%s\\n' ${hooks.owed.map(q).join(' ')} >> ${q(PENDING)}`] : []),
     ...(hooks.afterPlace ? [hooks.afterPlace] : []),
   ];
   return lines.join('\n');
 }
 
-export const payload = (files: DesiredFile[]) => Buffer.concat(files.map((f) => f.content));
+/** The temps as one tar stream (names relative to /, unpacked with `-C /`); only their bytes matter. */
+export async function payload(files: DesiredFile[], token: string): Promise<Buffer> {
+  const tar = pack();
+  for (const f of files) tar.entry({ name: tempPath(f.path, token).slice(1), mode: 0o600, mtime: EPOCH, uid: 0, gid: 0 }, f.content);
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const EPOCH = new Date(0);
 
 export const newToken = () => randomBytes(6).toString('hex');
 
 export async function upload(remote: Remote, files: DesiredFile[], hooks: InstallHooks = {}, step = 'upload'): Promise<void> {
   if (files.length === 0 && !hooks.owed?.length) return;
-  const script = installScript(files, newToken(), hooks);
-  await remote.run(step, `install ${files.length} files (temp + rename)`, script, payload(files));
+  const token = newToken();
+  await remote.run(step, `install ${files.length} files (temp + rename)`, installScript(files, token, hooks), await payload(files, token));
 }

@@ -324,7 +324,7 @@ describe('remote scripts (run locally by sh)', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'old'), 'before\n');
     const files = [desiredAt(join(dir, 'old'), 'after\n', 0o600), desiredAt(join(dir, 'new/deep/file'), 'x'.repeat(100_000), 0o755), desiredAt(join(dir, 'empty'), '')];
-    const r = sh(installScript(files, 'tok'), payload(files));
+    const r = sh(installScript(files, 'tok'), await payload(files, 'tok'));
     expect(r.status, r.stderr.toString()).toBe(0);
     expect(readFileSync(join(dir, 'old'), 'utf8')).toBe('after\n');
     expect(readFileSync(join(dir, 'old.labgen-prev'), 'utf8')).toBe('before\n');
@@ -336,14 +336,21 @@ describe('remote scripts (run locally by sh)', () => {
     expect(readdirSync(dir).filter((n) => n.includes('labgen-new'))).toEqual([]);
   });
 
-  it('upload: a payload cut short places nothing at all and leaves no temp behind', async () => {
+  // the archive: header a, content a (one block), header b, content b (one block), end blocks
+  const secondFile = 3 * 512;
+  it.each([
+    ['cut short in the first header', (p: Buffer) => p.subarray(0, 5)],
+    ['cut short in the second file', (p: Buffer) => p.subarray(0, secondFile + 4)],
+    ['with a byte of the second file changed (tar cannot tell)', (p: Buffer) => Buffer.concat([p.subarray(0, secondFile), Buffer.from('X'), p.subarray(secondFile + 1)])],
+  ])('upload: a payload %s places nothing at all and leaves no temp behind', async (_, spoil) => {
     const { installScript, payload } = await import('../../rpi/push/upload.js');
     const dir = tmp();
     writeFileSync(join(dir, 'a'), 'A0');
     writeFileSync(join(dir, 'b'), 'B0');
     const files = [desiredAt(join(dir, 'a'), 'A1'), desiredAt(join(dir, 'b'), 'B1-longer')];
-    const cut = payload(files).subarray(0, 5);
-    const r = sh(installScript(files, 'tok'), cut);
+    const whole = await payload(files, 'tok');
+    expect(whole.subarray(secondFile, secondFile + 9).toString()).toBe('B1-longer');
+    const r = sh(installScript(files, 'tok'), spoil(whole));
     expect(r.status).not.toBe(0);
     expect(r.stderr.toString()).toContain('did not arrive whole');
     expect([readFileSync(join(dir, 'a'), 'utf8'), readFileSync(join(dir, 'b'), 'utf8')]).toEqual(['A0', 'B0']);

@@ -41,16 +41,16 @@ async function eventually(check: () => Promise<boolean>, what: string, ms = 15_0
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A wrapper around the real dd on a test host: stalls the upload just before /etc/hosts arrives. */
-const DD_STALL = `#!/bin/sh
-# test-host wrapper around the real dd: stalls an upload before /etc/hosts arrives, so the test can cut the connection there
-case "$*" in *'/etc/.hosts.labgen-new-'*) touch /tmp/labgen-mid-upload; sleep 5 ;; esac
-exec /usr/bin/dd "$@"
+/** A wrapper around the real tar on a test host: stalls the upload after its first file. */
+const TAR_STALL = `#!/bin/sh
+# test-host wrapper around the real tar: an upload's tar stream stalls after its first file (header and
+# one block of content: 1024 bytes), so the test can cut the connection there
+{ head -c 1024; touch /tmp/labgen-mid-upload; sleep 5; cat; } | /usr/bin/tar "$@"
 `;
 
 describeE2e(
   'labgen push and status on 3 test hosts as a sudo user (systemctl and nmcli are test-host stand-ins: no systemd or NetworkManager here)',
-  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'useradd', 'dd', 'sha256sum', 'setsid', 'dpkg-query'] },
+  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'useradd', 'head', 'sha256sum', 'setsid', 'dpkg-query'] },
   () => {
     let group: TestHostGroup;
     let lab: LabOnHosts;
@@ -76,6 +76,9 @@ describeE2e(
         expect(byHost(first).get(t.node)!.handlers).toContain('setup.sh');
       }
       expect(first.out).toMatch(/^host +address +files +handlers +time +result$/m);
+      // each Pi is at its lab address already: its new network config is confirmed by the session that uploaded it
+      for (const h of group.hosts) expect(first.out).toContain(`${h.name}: network config applied at ${h.ip}, confirmed (same session)`);
+      expect(first.out).not.toContain('cut-over: reaching');
 
       const calls = (h: TestHost) => h.exec('cat /var/log/standin.log').then((r) => r.stdout);
       const before = await Promise.all(group.hosts.map(calls));
@@ -103,6 +106,7 @@ describeE2e(
       expect(pi3.handlers[0]).toBe('network cut-over');
       expect(pi3.address).toBe(newIp);
       expect(r.out).toContain(`pi3: network cut-over ${oldIp} → ${newIp} confirmed`);
+      expect(r.out).toContain(`pi3: cut-over: reaching ${newIp}`);
       expect(await addresses(host('pi3'))).toContain(`${newIp}/24`);
       expect(await addresses(host('pi3'))).not.toContain(`${oldIp}/`);
       expect(lastAddress(lab.dir, 'pi3')).toBe(newIp);
@@ -158,7 +162,7 @@ describeE2e(
       const pi2 = host('pi2');
       await pi2.exec("echo '# drift' >> /etc/apt/apt.conf.d/02proxy; echo '# drift' >> /etc/hosts");
       const drifted = [await remoteFile(pi2, '/etc/apt/apt.conf.d/02proxy'), await remoteFile(pi2, '/etc/hosts')];
-      await pi2.writeFile('/usr/local/bin/dd', { content: DD_STALL, mode: 0o755 });
+      await pi2.writeFile('/usr/local/bin/tar', { content: TAR_STALL, mode: 0o755 });
 
       const pushing = push(lab.labFile, ['pi2']);
       await eventually(async () => (await pi2.exec('[ -e /tmp/labgen-mid-upload ]')).code === 0, 'the upload to stall');
@@ -171,7 +175,7 @@ describeE2e(
       // the first file had arrived whole, but nothing is renamed before all have: both are as they were
       expect([await remoteFile(pi2, '/etc/apt/apt.conf.d/02proxy'), await remoteFile(pi2, '/etc/hosts')]).toEqual(drifted);
 
-      await pi2.exec('rm -f /usr/local/bin/dd /tmp/labgen-mid-upload');
+      await pi2.exec('rm -f /usr/local/bin/tar /tmp/labgen-mid-upload');
       const next = await push(lab.labFile, ['pi2']);
       expect(next.code, next.err).toBe(0);
       expect(uploadedPaths(byHost(next).get('pi2'))).toEqual(['/etc/apt/apt.conf.d/02proxy', '/etc/hosts']);

@@ -25,22 +25,26 @@ import type { HostResult, Timing } from '../../rpi/push/push.js';
 import type { TestHost, TestHostGroup } from '../support/test-hosts.js';
 
 export const SYSTEMCTL = `#!/bin/bash
-# test-host stand-in for systemctl (no systemd as PID 1 here): records every call, keeps unit states in files
-state=/var/lib/standin; mkdir -p "$state"
+# test-host stand-in for systemctl (no systemd as PID 1 here): records every call, keeps unit states
+# in files. Shell builtins only: a real systemctl is one process, and so is this (no mkdir/touch).
+state=/var/lib/standin; [ -d "$state" ] || mkdir -p "$state"
 echo "systemctl $*" >> /var/log/standin.log
 cmd=$1; shift
 quiet=0; [ "\${1:-}" = --quiet ] && { quiet=1; shift; }
+# query STATE-FILE-PREFIX YES NO UNIT...: one line per unit (unless --quiet), exit 0 only if all are YES
+query() {
+  local prefix=$1 yes=$2 no=$3 rc=0 u s; shift 3
+  for u in "$@"; do
+    if [ -e "$state/$prefix-$u" ]; then s=$yes; else s=$no; rc=1; fi
+    [ "$quiet" = 1 ] || echo "$s"
+  done
+  return "$rc"
+}
 case "$cmd" in
-  is-enabled) [ -e "$state/enabled-$1" ] ;;
-  is-active)
-    rc=0
-    for u in "$@"; do
-      if [ -e "$state/active-$u" ]; then s=active; else s=inactive; rc=3; fi
-      [ "$quiet" = 1 ] || echo "$s"
-    done
-    exit "$rc" ;;
-  enable) touch "$state/enabled-$1" ;;
-  start|restart) touch "$state/active-$1" ;;
+  is-enabled) query enabled enabled disabled "$@" || exit 1 ;;
+  is-active) query active active inactive "$@" || exit 3 ;;
+  enable) for u in "$@"; do : > "$state/enabled-$u"; done ;;
+  start|restart) for u in "$@"; do : > "$state/active-$u"; done ;;
   *) exit 0 ;;
 esac
 `;
