@@ -400,8 +400,8 @@ function stepName(text) {
   if (text.startsWith('connecting to')) return 'connect (TCP, SSH handshake, host key, login)';
   if (text === 'reading state') return 'read state (one listing command)';
   if (text.startsWith('uploading')) return 'upload (one install command)';
-  if (/^cut-over .*guard set/.test(text)) return 'cut-over: upload keyfile + guard, then a fixed 1.5 s wait';
-  if (text.startsWith('cut-over: reaching')) return 'cut-over: reconnect at the address, confirm';
+  if (/^cut-over .*guard set/.test(text)) return 'cut-over: upload keyfile + guard, apply (same address: confirm on the session)';
+  if (text.startsWith('cut-over: reaching')) return 'cut-over: reconnect at the new address, confirm';
   return text.replace(/\d+\.\d+\.\d+\.\d+/g, 'IP');
 }
 

@@ -12,20 +12,8 @@ import type { FileSpec } from '../../generator/plan/file-spec.js';
 import { plan } from '../../generator/plan/index.js';
 import { FIXED_SECRETS } from '../support/fixed-secrets.js';
 import { describeE2e } from '../support/prereq.js';
+import { NMCLI_RECORDER, SYSTEMCTL } from '../support/standins.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
-
-const STANDIN = `#!/bin/bash
-# test-host stand-in for systemctl/nmcli (no systemd as PID 1 here): records every call
-state=/var/lib/standin; mkdir -p "$state"
-echo "$(basename "$0") $*" >>/var/log/standin.log
-case "$1 $2" in
-  "is-enabled --quiet") [ -e "$state/enabled-$3" ] ;;
-  "is-active --quiet") [ -e "$state/active-$3" ] ;;
-  enable\\ *) touch "$state/enabled-$2" ;;
-  start\\ *|restart\\ *) touch "$state/active-$2" ;;
-  *) exit 0 ;;
-esac
-`;
 
 const RUN = 'PATH=/usr/local/sbin:/usr/local/bin:$PATH bash';
 
@@ -71,7 +59,7 @@ describeE2e(
 
     beforeAll(async () => {
       group = await startHosts(2, {
-        files: { '/usr/local/sbin/systemctl': { content: STANDIN, mode: 0o755 }, '/usr/local/bin/nmcli': { content: STANDIN, mode: 0o755 } },
+        files: { '/usr/local/sbin/systemctl': { content: SYSTEMCTL, mode: 0o755 }, '/usr/local/bin/nmcli': { content: NMCLI_RECORDER, mode: 0o755 } },
       });
       files = plan(labOn(group), FIXED_SECRETS);
       for (const h of group.hosts) await deliver(h, files);

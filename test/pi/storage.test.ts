@@ -80,7 +80,9 @@ describe('storage part: unit', () => {
     const setup = plan(seed.lab, FIXED_SECRETS).find((f) => f.path === 'pis/node01/setup.sh')!.contents;
     const uses = settings(setup).filter((l) => l.includes('labgen-prepare-disk'));
     expect(uses.length).toBeGreaterThan(0);
-    for (const l of uses) expect(l.trim()).toMatch(/^place \/usr\/local\/sbin\/labgen-prepare-disk 0?755$/);
+    // the place line, and its entry in the files setup.sh surveys first (copy, destination)
+    const placed = /^(place \/usr\/local\/sbin\/labgen-prepare-disk 0?755|"\$rootfs"\/usr\/local\/sbin\/labgen-prepare-disk \/usr\/local\/sbin\/labgen-prepare-disk)$/;
+    for (const l of uses) expect(l.trim()).toMatch(placed);
   });
 
   it.each(OTHERS)('gives %s no storage files', (node) => {

@@ -22,43 +22,8 @@ import { pushCommand } from '../../generator/cli/push.js';
 import { statusCommand } from '../../generator/cli/status.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import type { HostResult, Timing } from '../../rpi/push/push.js';
+import { NMCLI, SYSTEMCTL } from '../support/standins.js';
 import type { TestHost, TestHostGroup } from '../support/test-hosts.js';
-
-export const SYSTEMCTL = `#!/bin/bash
-# test-host stand-in for systemctl (no systemd as PID 1 here): records every call, keeps unit states
-# in files. Shell builtins only: a real systemctl is one process, and so is this (no mkdir/touch).
-state=/var/lib/standin; [ -d "$state" ] || mkdir -p "$state"
-echo "systemctl $*" >> /var/log/standin.log
-cmd=$1; shift
-quiet=0; [ "\${1:-}" = --quiet ] && { quiet=1; shift; }
-# query STATE-FILE-PREFIX YES NO UNIT...: one line per unit (unless --quiet), exit 0 only if all are YES
-query() {
-  local prefix=$1 yes=$2 no=$3 rc=0 u s; shift 3
-  for u in "$@"; do
-    if [ -e "$state/$prefix-$u" ]; then s=$yes; else s=$no; rc=1; fi
-    [ "$quiet" = 1 ] || echo "$s"
-  done
-  return "$rc"
-}
-case "$cmd" in
-  is-enabled) query enabled enabled disabled "$@" || exit 1 ;;
-  is-active) query active active inactive "$@" || exit 3 ;;
-  enable) for u in "$@"; do : > "$state/enabled-$u"; done ;;
-  start|restart) for u in "$@"; do : > "$state/active-$u"; done ;;
-  *) exit 0 ;;
-esac
-`;
-
-export const NMCLI = `#!/bin/bash
-# test-host stand-in for nmcli (no NetworkManager here): \`connection up NAME\` gives eth0 the keyfile's
-# address1 with ip(8), inside this host's network namespace; every call is recorded
-echo "nmcli $*" >> /var/log/standin.log
-if [ "$1 $2" = "connection up" ]; then
-  addr=$(sed -n 's/^address1=\\([^,]*\\).*/\\1/p' "/etc/NetworkManager/system-connections/$3.nmconnection")
-  [ -n "$addr" ] || { echo "nmcli stand-in: no address1 in $3" >&2; exit 1; }
-  ip addr flush dev eth0 && ip addr add "$addr" dev eth0
-fi
-`;
 
 /**
  * sshd as on Raspberry Pi OS: on every address of the host (the test-host default pins its first
