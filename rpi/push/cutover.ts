@@ -115,7 +115,7 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
     detached(`labgen-guard-${token}`, guardSec * 1000, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
   ].join('\n');
   // a moment's delay lets this SSH command return before the network moves under it
-  const afterPlace = detached(`labgen-apply-${token}`, 300, `${o.applyNetwork}; touch ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
+  const afterPlace = detached(`labgen-apply-${token}`, 300, `${o.applyNetwork}; : > ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
 
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();

@@ -52,7 +52,11 @@ const CUT = '{ echo "labgen: the files did not arrive whole (connection cut?)" >
 /** one command per distinct value of `key` (a mode, an owner), with all the temps that have it */
 function grouped(cmd: string, files: DesiredFile[], temps: string[], key: (f: DesiredFile) => string): string[] {
   const by = new Map<string, string[]>();
-  files.forEach((f, i) => by.set(key(f), [...(by.get(key(f)) ?? []), q(temps[i]!)]));
+  files.forEach((f, i) => {
+    const k = key(f);
+    if (!by.has(k)) by.set(k, []);
+    by.get(k)!.push(q(temps[i]!));
+  });
   return [...by].map(([k, ts]) => `${cmd} ${q(k)} ${ts.join(' ')}`);
 }
 
@@ -84,7 +88,7 @@ export function installScript(files: DesiredFile[], token: string, hooks: Instal
     ...(hooks.beforePlace ? [hooks.beforePlace] : []),
     ...files.map((f, i) => `place ${q(temps[i]!)} ${q(f.path)}`),
     'placed=1',
-    ...(hooks.owed?.length ? [`mkdir -p ${q(STAGE)}`, `printf '%s\\n' ${hooks.owed.map(q).join(' ')} >> ${q(PENDING)}`] : []),
+    ...(hooks.owed?.length ? [`[ -d ${q(STAGE)} ] || mkdir -p ${q(STAGE)}`, `printf '%s\\n' ${hooks.owed.map(q).join(' ')} >> ${q(PENDING)}`] : []),
     ...(hooks.afterPlace ? [hooks.afterPlace] : []),
   ];
   return lines.join('\n');
@@ -107,5 +111,6 @@ export const newToken = () => randomBytes(6).toString('hex');
 export async function upload(remote: Remote, files: DesiredFile[], hooks: InstallHooks = {}, step = 'upload'): Promise<void> {
   if (files.length === 0 && !hooks.owed?.length) return;
   const token = newToken();
-  await remote.run(step, `install ${files.length} files (temp + rename)`, installScript(files, token, hooks), await payload(files, token));
+  const stdin = files.length ? await payload(files, token) : undefined;
+  await remote.run(step, `install ${files.length} files (temp + rename)`, installScript(files, token, hooks), stdin);
 }
