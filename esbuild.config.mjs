@@ -8,7 +8,7 @@ import { build } from 'esbuild';
  * zod re-exports every one of its ~40 locales as `z.locales` (300 KB, half of zod in the bundle),
  * which keeps them all in: parsing them costs every command start-up time. labgen's messages are
  * its own and zod's English default is imported by zod directly (classic/schemas.js), so the
- * namespace is replaced by an empty one.
+ * namespace is replaced by an empty one. Code that needs `z.locales` must drop this plugin.
  */
 const zodWithoutLocales = {
   name: 'zod-without-locales',

@@ -115,6 +115,7 @@ function fsFloor(dir) {
 /** every folder the bench makes lives under here, and is deleted once, at the end (see above) */
 const ROOT = mkdtempSync(join(tmpdir(), 'labgen-bench-'));
 process.on('exit', () => rmSync(ROOT, { recursive: true, force: true }));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)); // runs the exit hook
 const freshDir = (prefix) => mkdtempSync(join(ROOT, prefix));
 
 function benchLab(label, writeLab, cli = CLI) {

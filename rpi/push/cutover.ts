@@ -12,16 +12,18 @@ import { newToken, upload } from './upload.js';
  *    runs, else `setsid sh -c 'sleep N; …'`). When it fires it undoes the cut-over unless
  *    labgen confirmed first: every file of the batch that holds the new content is put back from
  *    its `.labgen-prev`, and the old config is applied again.
- * 2. The config is renamed into place and applied, also detached and a second later, so the
+ * 2. The config is renamed into place and applied, also detached and a moment later, so the
  *    command returns before the address moves under it.
- * 3. labgen reconnects at the new address (host key checked as always) and confirms.
- *    When the address does not change (a first push to a Pi already at its lab address, a new
- *    gateway or DNS server), the session that uploaded the config confirms if it is still alive
- *    after the apply: a working session at that address proves what a new one would, for one
+ * 3. labgen reconnects at the new address (host key checked as always) and confirms once the
+ *    Pi applied the config. When the address does not change (a first push to a Pi already at
+ *    its lab address, a new gateway or DNS server), the session that uploaded the config
+ *    confirms instead, if it still works a second after the apply: the laptop is on the Pi's
+ *    LAN, so the Pi staying reachable at that address is what a new session would prove, for a
  *    round trip instead of a handshake. If it dropped or stalls, labgen reconnects as above.
  *    Confirming and the guard's firing both `mkdir <dir>/decided`: whichever gets there first
  *    decides, so a late confirm can never race a rollback.
  * 4. No confirm in time: labgen waits for the guard and checks the Pi is back at the old address.
+ *    An apply that failed is never confirmed: labgen runs the guard at once.
  */
 
 export interface CutoverOptions {
@@ -79,12 +81,23 @@ export function guardScript(dir: string, batch: Change[], applyNetwork: string):
   ].join('\n');
 }
 
-/** Confirm only once the new config is applied (`applied` exists): an earlier answer proves nothing. */
-export function confirmScript(dir: string): string {
+/**
+ * What the Pi says of the cut-over: `apply-failed` (the apply command failed), `pending` (not
+ * applied yet), else, with `decide`, `confirmed` if this call took `decided`, or the outcome
+ * the guard or an earlier confirm wrote (waited for a moment: it is written just after
+ * `decided`); without `decide`, `applied`.
+ */
+export function confirmScript(dir: string, decide = true): string {
+  const at = (name: string) => q(`${dir}/${name}`);
   return [
-    `if [ ! -e ${q(`${dir}/applied`)} ]; then echo pending;`,
-    `elif mkdir ${q(`${dir}/decided`)} 2>/dev/null; then echo confirmed > ${q(`${dir}/outcome`)}; echo confirmed;`,
-    `else cat ${q(`${dir}/outcome`)} 2>/dev/null || echo superseded; fi`,
+    `if [ -e ${at('apply-failed')} ]; then echo apply-failed;`,
+    `elif [ ! -e ${at('applied')} ]; then echo pending;`,
+    ...(decide
+      ? [
+          `elif mkdir ${at('decided')} 2>/dev/null; then echo confirmed > ${at('outcome')}; echo confirmed;`,
+          `else i=0; while [ ! -s ${at('outcome')} ] && [ "$i" -lt 10 ]; do sleep 0.2; i=$((i + 1)); done; cat ${at('outcome')} 2>/dev/null || echo superseded; fi`,
+        ]
+      : ['else echo applied; fi']),
   ].join(' ');
 }
 
@@ -114,43 +127,80 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
     `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
     detached(`labgen-guard-${token}`, guardSec * 1000, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
   ].join('\n');
-  // a moment's delay lets this SSH command return before the network moves under it
-  const afterPlace = detached(`labgen-apply-${token}`, 300, `${o.applyNetwork}; : > ${q(`${dir}/applied`)}`, `${dir}/apply.log`);
+  // a moment's delay lets this SSH command return before the network moves under it; `applied`
+  // only when the apply succeeded (a failed one is rolled back, never confirmed)
+  const marks = `${o.applyNetwork} && : > ${q(`${dir}/applied`)} || : > ${q(`${dir}/apply-failed`)}`;
+  const afterPlace = detached(`labgen-apply-${token}`, 300, marks, `${dir}/apply.log`);
 
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();
   await upload(remote, files, { beforePlace, afterPlace }, 'cut-over');
   const deadline = Date.now() + o.confirmTimeoutMs;
-  const same = o.from === o.to ? await confirmOver(remote, dir, deadline) : undefined;
-  if (same) return same;
-  remote.close(); // its address is gone, or going
-
-  o.step(`cut-over: reaching ${o.to}`);
-  const answer = await confirmAt(o, dir, deadline);
-  if (answer instanceof Error)
-    return settle(o, dir, guardStart + guardSec * 1000, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${answer.message}`);
+  const guardAt = guardStart + guardSec * 1000;
+  let answer: Answer | Error | undefined = o.from === o.to ? await confirmOver(remote, dir, deadline) : undefined;
+  if (!answer) {
+    remote.close(); // its address is gone, or going
+    o.step(`cut-over: reaching ${o.to}`);
+    answer = await confirmAt(o, dir, deadline);
+  }
+  if (answer instanceof Error) return settle(o, dir, guardAt, `${o.to} did not answer within ${Math.round(o.confirmTimeoutMs / 1000)}s: ${answer.message}`);
   if (answer.said === 'confirmed') return { outcome: 'confirmed', remote: answer.remote };
+  if (answer.said === 'apply-failed') return rollBackNow(answer.remote, dir, o.from);
   answer.remote.close();
-  return settle(o, dir, guardStart + guardSec * 1000, `confirmed too late (the guard had fired: ${answer.said})`);
+  return settle(o, dir, guardAt, `confirmed too late (the guard had fired: ${answer.said})`);
+}
+
+/** The Pi could not apply the config: run its guard now rather than wait for it. */
+async function rollBackNow(remote: Remote, dir: string, from: string): Promise<CutoverResult> {
+  try {
+    const log = (await remote.exec(`sh ${q(`${dir}/guard.sh`)}; cat ${q(`${dir}/apply.log`)} 2>/dev/null`)).stdout.trim();
+    return { outcome: 'rolled-back', reason: `the Pi could not apply the new config${log ? ` (${log.split('\n').slice(-3).join('; ')})` : ''}; rolled back, answers at ${from}` };
+  } finally {
+    remote.close();
+  }
+}
+
+/** What the Pi said (confirmScript) and the session it said it on. */
+interface Answer {
+  remote: Remote;
+  said: string;
 }
 
 /** A poll on the old session that takes longer than this: the session is treated as dropped. */
 const STALL_MS = 2000;
 
 /**
- * Confirm over the session that uploaded the config (same address), polling until the Pi has
- * applied it. Undefined when the session dropped or stalled: the caller reconnects instead.
+ * How long the old session must keep working after the Pi applied the config before it counts
+ * as proof: some applies return before the interface is reconfigured (bullseye's `systemctl
+ * restart dhcpcd` does; NetworkManager's `nmcli connection up` waits for it).
  */
-async function confirmOver(remote: Remote, dir: string, deadline: number): Promise<CutoverResult | undefined> {
+const SETTLE_MS = 1000;
+
+/** `confirmScript` over `remote`; undefined when the session dropped, failed or stalled. */
+async function ask(remote: Remote, dir: string, decide: boolean): Promise<string | undefined> {
+  const stall = new AbortController();
+  const stalled = sleep(STALL_MS, undefined, { signal: stall.signal }).catch(() => undefined);
+  const answer = remote.exec(confirmScript(dir, decide)).then((r) => (r.code === 0 ? r.stdout.trim() : undefined), () => undefined);
+  const said = await Promise.race([answer, stalled]);
+  stall.abort();
+  return said;
+}
+
+/**
+ * Confirm over the session that uploaded the config (same address): poll until the Pi applied
+ * it, then confirm if the session still works SETTLE_MS later. Undefined when the session
+ * dropped or stalled: the caller reconnects instead.
+ */
+async function confirmOver(remote: Remote, dir: string, deadline: number): Promise<Answer | undefined> {
   while (Date.now() < deadline) {
     await sleep(150);
-    const stall = new AbortController();
-    const stalled = sleep(STALL_MS, undefined, { signal: stall.signal }).catch(() => undefined);
-    const said = await Promise.race([remote.exec(confirmScript(dir)).then((r) => (r.code === 0 ? r.stdout.trim() : undefined), () => undefined), stalled]);
-    stall.abort();
+    const said = await ask(remote, dir, false);
     if (said === undefined) return undefined;
-    if (said === 'confirmed') return { outcome: 'confirmed', remote };
-    if (said !== 'pending') return undefined; // the guard decided first: the reconnect path reports it
+    if (said === 'pending') continue;
+    if (said !== 'applied') return { remote, said };
+    await sleep(SETTLE_MS);
+    const decided = await ask(remote, dir, true);
+    return decided === undefined ? undefined : { remote, said: decided };
   }
   return undefined;
 }
@@ -159,7 +209,7 @@ async function confirmOver(remote: Remote, dir: string, deadline: number): Promi
  * Reach the new address and confirm, polling: the Pi applies the config a moment after the
  * upload, and a session opened before that (same address) may drop when it does.
  */
-async function confirmAt(o: CutoverOptions, dir: string, deadline: number): Promise<{ remote: Remote; said: string } | Error> {
+async function confirmAt(o: CutoverOptions, dir: string, deadline: number): Promise<Answer | Error> {
   let last: Error = new Error('no answer');
   while (Date.now() < deadline) {
     const next = await reach(o, o.to, deadline);

@@ -5,12 +5,13 @@ import { type Handler, handlerId, PENDING, STAGE, STAMP } from './plan.js';
 /**
  * The handlers a push runs after its uploads (the network cut-over is cutover.ts), in one remote
  * command: a round trip and a login shell per handler cost a Pi more than most handlers do.
- * Each prints a marker line before it starts, so progress follows them and a failure still names
- * exactly which one failed, with its command, exit code and stderr.
+ * Marker lines around each let progress follow them, and a failure still names exactly which
+ * one failed, with its command, exit code and stderr.
  */
 
 type RunHandler = Exclude<Handler, { kind: 'network' }>;
 
+/** Marker lines: `start <id>` before a handler, `done <id>` after it succeeded; each on a line of its own. */
 const MARK = 'labgen-handler ';
 
 function command(h: RunHandler, stamp: string): { shown: string; script: string } {
@@ -28,10 +29,12 @@ function command(h: RunHandler, stamp: string): { shown: string; script: string 
   }
 }
 
-/** The handlers in order, each announced by its marker; the first failure ends the script with its exit code. */
+/** The handlers in order between their markers; the first failure ends the script with its exit code. */
 export function handlersScript(hs: RunHandler[], stamp: string, clearOwed: boolean): string {
+  // a leading newline: a handler's output that does not end in one must not swallow the marker
+  const mark = (what: string, h: RunHandler) => `printf '\\n%s\\n' ${q(`${MARK}${what} ${handlerId(h)}`)}`;
   return [
-    ...hs.flatMap((h) => [`printf '%s\\n' ${q(MARK + handlerId(h))}`, `{ ${command(h, stamp).script}; } || exit $?`]),
+    ...hs.flatMap((h) => [mark('start', h), `{ ${command(h, stamp).script}; } || exit $?`, mark('done', h)]),
     // nothing is owed any more
     ...(clearOwed ? [`[ ! -e ${q(PENDING)} ] || rm -f ${q(PENDING)}`] : []),
   ].join('\n');
@@ -46,19 +49,21 @@ export interface HandlerEvents {
 export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: string, clearOwed: boolean, on: HandlerEvents): Promise<void> {
   if (!hs.length && !clearOwed) return;
   const byId = new Map(hs.map((h) => [handlerId(h), h]));
-  let current: string | undefined;
+  let running: string | undefined; // started, not done yet
   const onLine = (line: string) => {
-    const id = line.startsWith(MARK) ? line.slice(MARK.length) : undefined;
+    const [, what, id] = (line.startsWith(MARK) && /^(start|done) (.+)$/.exec(line.slice(MARK.length))) || [];
     if (!id || !byId.has(id)) return;
-    if (current) on.done(current);
-    on.started((current = id));
+    if (what === 'start') on.started((running = id));
+    else if (running === id) {
+      on.done(id);
+      running = undefined;
+    }
   };
-  const shown = hs.map((h) => command(h, stamp).shown).join('; ') || `rm -f ${PENDING}`;
+  const shown = hs.length ? hs.map((h) => command(h, stamp).shown).join('; ') : `rm -f ${PENDING}`;
   try {
-    await remote.run('handlers', shown, handlersScript(hs, stamp, clearOwed), undefined, onLine);
+    await remote.run('clear pending', shown, handlersScript(hs, stamp, clearOwed), undefined, onLine);
   } catch (e) {
-    if (e instanceof RemoteError && current) throw new RemoteError(current, command(byId.get(current)!, stamp).shown, e.code, e.stderrTail);
+    if (e instanceof RemoteError && running) throw new RemoteError(running, command(byId.get(running)!, stamp).shown, e.code, e.stderrTail);
     throw e;
   }
-  if (current) on.done(current);
 }

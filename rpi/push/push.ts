@@ -197,7 +197,7 @@ class HostRun {
     if (r.outcome !== 'confirmed') {
       this.remote = undefined; // closed by the cut-over
       if (r.outcome === 'rolled-back') this.result.address = this.result.record = from;
-      throw new Error(`network cut-over ${from} → ${to} not confirmed: ${r.reason}`);
+      throw new Error(`${from === to ? `network config at ${to}` : `network cut-over ${from} → ${to}`} not confirmed: ${r.reason}`);
     }
     this.remote = r.remote;
     this.result.address = to;

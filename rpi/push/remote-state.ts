@@ -3,9 +3,9 @@ import type { Remote } from './connection.js';
 import { PENDING, STAMP } from './plan.js';
 
 /**
- * One round trip learns what a Pi holds: one shell command prints `sha256 mode owner path` for
- * every file push manages (`- - - path` for a missing one), the setup stamp and the handlers
- * still owed. Read-only, so a dry run and `labgen status` use it as is.
+ * One round trip learns what a Pi holds: the sha256, mode and owner of every file push manages
+ * that exists (a missing one has no entry), the setup stamp and the handlers still owed.
+ * Read-only, so a dry run and `labgen status` use it as is.
  */
 
 export interface RemoteFile {
@@ -40,7 +40,7 @@ export function listingScript(paths: string[]): string {
     "  stat -c 'M %a %U:%G %n' -- \"$@\" || exit 1",
     'fi',
     `if [ -f ${shellQuote(STAMP)} ]; then read -r s < ${shellQuote(STAMP)} || :; printf 'S %s\\n' "$s"; fi`,
-    `if [ -f ${shellQuote(PENDING)} ]; then while read -r h; do printf 'P %s\\n' "$h"; done < ${shellQuote(PENDING)}; fi`,
+    `if [ -f ${shellQuote(PENDING)} ]; then while read -r h || [ -n "$h" ]; do printf 'P %s\\n' "$h"; done < ${shellQuote(PENDING)}; fi`,
     'exit 0',
   ].join('\n');
 }

@@ -62,17 +62,21 @@ function grouped(cmd: string, files: DesiredFile[], temps: string[], key: (f: De
 
 /** The batch's script; its stdin must be `payload(files, token)`. */
 export function installScript(files: DesiredFile[], token: string, hooks: InstallHooks = {}): string {
+  // the checksum list is a here-document read by sha256sum, which escapes such names
+  const odd = files.find((f) => /[\n\r\\]/.test(f.path));
+  if (odd) throw new Error(`labgen bug: cannot push a path with a newline or backslash: ${JSON.stringify(odd.path)}`);
   const temps = files.map((f) => tempPath(f.path, token));
   const receive = files.length
     ? [
         ...files.map((f) => `[ ! -d ${q(f.path)} ] || { echo "labgen: "${q(f.path)}" is a folder" >&2; exit 1; }`),
         // unpacked private (umask 077, no modes or owners from the archive): a secret is never readable before its chmod
-        `tar -x -f - -C / --no-same-owner --no-same-permissions --touch || ${CUT}`,
+        `tar -x -f - -C / --no-same-owner --no-same-permissions --touch || { echo "labgen: tar could not unpack the files (connection cut? disk full?)" >&2; exit 1; }`,
         `sha256sum -c --quiet --strict - <<'LABGEN_SUMS' || ${CUT}`,
         ...files.map((f, i) => `${f.sha256}  ${temps[i]}`),
         'LABGEN_SUMS',
-        ...grouped('chmod', files, temps, (f) => (f.mode & 0o7777).toString(8).padStart(4, '0')),
+        // chown first: it clears setuid/setgid bits, even for root
         ...grouped('chown', files, temps, (f) => f.owner),
+        ...grouped('chmod', files, temps, (f) => (f.mode & 0o7777).toString(8).padStart(4, '0')),
       ]
     : [];
   const lines = [

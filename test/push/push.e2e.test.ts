@@ -13,7 +13,7 @@ import { loadTargets } from '../../generator/cli/push.js';
 import { STATE_FILE } from '../../rpi/push/state.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
-import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, uploadedPaths, writeLab } from './support.js';
+import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, TEST_TIMING, uploadedPaths, writeLab } from './support.js';
 
 const ROLES = { pi1: ['storage', 'aptcache', 'compute'], pi2: ['compute'], pi3: ['compute'] };
 const KEYFILE = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
@@ -139,6 +139,27 @@ describeE2e(
       const back = await push(lab.labFile);
       expect(back.code, back.err).toBe(0);
       expect(byHost(back).get('pi3')!.handlers).not.toContain('network cut-over');
+    });
+
+    it('a network config the Pi cannot apply (same address) is rolled back at once, without waiting for the guard', async () => {
+      const pi1 = host('pi1');
+      await pi1.exec(`echo '# edited by hand' >> ${KEYFILE}`);
+      const edited = await remoteFile(pi1, KEYFILE);
+      const nmcli = (await pi1.exec('cat /usr/local/bin/nmcli')).stdout;
+      await pi1.writeFile('/usr/local/bin/nmcli', { content: '#!/bin/sh\necho "nmcli stand-in: Error: Connection activation failed." >&2\nexit 4\n', mode: 0o755 });
+      try {
+        const t0 = Date.now();
+        const r = await push(lab.labFile, ['pi1']);
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(new RegExp(`pi1 \\(${pi1.ip.replace(/\./g, '\\.')}\\): failed at cut-over: network config at ${pi1.ip.replace(/\./g, '\\.')} not confirmed: the Pi could not apply the new config \\(.*Connection activation failed.*\\); rolled back`));
+        expect(Date.now() - t0, 'no wait for the guard').toBeLessThan(TEST_TIMING.confirmTimeoutMs!);
+        expect(await remoteFile(pi1, KEYFILE), 'the previous keyfile is back').toBe(edited);
+      } finally {
+        await pi1.writeFile('/usr/local/bin/nmcli', { content: nmcli, mode: 0o755 });
+      }
+      const fixed = await push(lab.labFile, ['pi1']);
+      expect(fixed.code, fixed.err).toBe(0);
+      expect(fixed.out).toContain(`pi1: network config applied at ${pi1.ip}, confirmed (same session)`);
     });
 
     it('status: all in sync; a file edited on a Pi is reported as drifted (exit 1) until the next push', async () => {

@@ -19,7 +19,7 @@ const blobOf = (publicLine: string) => Buffer.from(publicLine.trim().split(/\s+/
 
 describeE2e(
   'labgen push: host keys, dry run, the CLI (systemctl and nmcli are test-host stand-ins: no systemd here)',
-  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'dd', 'sha256sum', 'setsid', 'dpkg-query'] },
+  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sha256sum', 'setsid', 'dpkg-query'] },
   () => {
     let group: TestHostGroup;
     let lab: LabOnHosts;
