@@ -17,7 +17,7 @@ import { newToken, upload } from './upload.js';
  * 3. labgen reconnects at the new address (host key checked as always) and confirms once the
  *    Pi applied the config. When the address does not change (a first push to a Pi already at
  *    its lab address, a new gateway or DNS server), the session that uploaded the config
- *    confirms instead, if it still works a second after the apply: the laptop is on the Pi's
+ *    confirms instead, if it still works once the apply returned: the laptop is on the Pi's
  *    LAN, so the Pi staying reachable at that address is what a new session would prove, for a
  *    round trip instead of a handshake. If it dropped or stalls, labgen reconnects as above.
  *    Confirming and the guard's firing both `mkdir <dir>/decided`: whichever gets there first
@@ -83,21 +83,16 @@ export function guardScript(dir: string, batch: Change[], applyNetwork: string):
 
 /**
  * What the Pi says of the cut-over: `apply-failed` (the apply command failed), `pending` (not
- * applied yet), else, with `decide`, `confirmed` if this call took `decided`, or the outcome
- * the guard or an earlier confirm wrote (waited for a moment: it is written just after
- * `decided`); without `decide`, `applied`.
+ * applied yet), `confirmed` if this call took `decided`, or else the outcome the guard or an
+ * earlier confirm wrote (waited for a moment: it is written just after `decided`).
  */
-export function confirmScript(dir: string, decide = true): string {
+export function confirmScript(dir: string): string {
   const at = (name: string) => q(`${dir}/${name}`);
   return [
     `if [ -e ${at('apply-failed')} ]; then echo apply-failed;`,
     `elif [ ! -e ${at('applied')} ]; then echo pending;`,
-    ...(decide
-      ? [
-          `elif mkdir ${at('decided')} 2>/dev/null; then echo confirmed > ${at('outcome')}; echo confirmed;`,
-          `else i=0; while [ ! -s ${at('outcome')} ] && [ "$i" -lt 10 ]; do sleep 0.2; i=$((i + 1)); done; cat ${at('outcome')} 2>/dev/null || echo superseded; fi`,
-        ]
-      : ['else echo applied; fi']),
+    `elif mkdir ${at('decided')} 2>/dev/null; then echo confirmed > ${at('outcome')}; echo confirmed;`,
+    `else i=0; while [ ! -s ${at('outcome')} ] && [ "$i" -lt 10 ]; do sleep 0.2; i=$((i + 1)); done; cat ${at('outcome')} 2>/dev/null || echo superseded; fi`,
   ].join(' ');
 }
 
@@ -169,38 +164,26 @@ interface Answer {
 /** A poll on the old session that takes longer than this: the session is treated as dropped. */
 const STALL_MS = 2000;
 
-/**
- * How long the old session must keep working after the Pi applied the config before it counts
- * as proof: some applies return before the interface is reconfigured (bullseye's `systemctl
- * restart dhcpcd` does; NetworkManager's `nmcli connection up` waits for it).
- */
-const SETTLE_MS = 1000;
-
 /** `confirmScript` over `remote`; undefined when the session dropped, failed or stalled. */
-async function ask(remote: Remote, dir: string, decide: boolean): Promise<string | undefined> {
+async function ask(remote: Remote, dir: string): Promise<string | undefined> {
   const stall = new AbortController();
   const stalled = sleep(STALL_MS, undefined, { signal: stall.signal }).catch(() => undefined);
-  const answer = remote.exec(confirmScript(dir, decide)).then((r) => (r.code === 0 ? r.stdout.trim() : undefined), () => undefined);
+  const answer = remote.exec(confirmScript(dir)).then((r) => (r.code === 0 ? r.stdout.trim() : undefined), () => undefined);
   const said = await Promise.race([answer, stalled]);
   stall.abort();
   return said;
 }
 
 /**
- * Confirm over the session that uploaded the config (same address): poll until the Pi applied
- * it, then confirm if the session still works SETTLE_MS later. Undefined when the session
+ * Confirm over the session that uploaded the config (same address), polling until the Pi has
+ * applied it (the apply returns once the config is in effect). Undefined when the session
  * dropped or stalled: the caller reconnects instead.
  */
 async function confirmOver(remote: Remote, dir: string, deadline: number): Promise<Answer | undefined> {
   while (Date.now() < deadline) {
     await sleep(150);
-    const said = await ask(remote, dir, false);
-    if (said === undefined) return undefined;
-    if (said === 'pending') continue;
-    if (said !== 'applied') return { remote, said };
-    await sleep(SETTLE_MS);
-    const decided = await ask(remote, dir, true);
-    return decided === undefined ? undefined : { remote, said: decided };
+    const said = await ask(remote, dir);
+    if (said !== 'pending') return said === undefined ? undefined : { remote, said };
   }
   return undefined;
 }

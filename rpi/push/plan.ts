@@ -59,10 +59,15 @@ function desired(path: string, content: Buffer, mode: number, role: FileRole, ex
   return { path, content, sha256: sha256(content), mode, owner: 'root:root', role, restart: [], network: false, ...extra };
 }
 
-/** The command setup.sh's template runs to apply a changed network config, per OS. */
+/**
+ * The command that applies a changed network config, per OS (as setup.sh's template does), and
+ * returns once it is in effect: `nmcli connection up` waits for the activation; dhcpcd's
+ * restart returns before dhcpcd reconfigured the interface, so a second is given to it. A
+ * cut-over confirms only after this returned.
+ */
 export function applyNetworkCommand(ctx: PiContext): string {
   return ctx.os === 'bullseye'
-    ? 'systemctl restart dhcpcd'
+    ? 'systemctl restart dhcpcd && sleep 1'
     : `nmcli connection reload && nmcli connection up ${shellQuote(connectionName(ctx))}`;
 }
 

@@ -205,7 +205,7 @@ describe('what each Pi should hold', () => {
     expect(trixie.files.some((f) => f.path.includes('network-config'))).toBe(false);
     const bullseye = seed({ pis: { os: 'bullseye' } }).targets[0]!;
     expect(file(bullseye, '/etc/dhcpcd.conf').network).toBe(true);
-    expect(bullseye.applyNetwork).toBe('systemctl restart dhcpcd');
+    expect(bullseye.applyNetwork).toBe('systemctl restart dhcpcd && sleep 1');
   });
 
   it('the setup stamp follows setup.sh and its secrets', () => {
