@@ -148,8 +148,11 @@ export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions
 /** The Pi could not apply the config: run its guard now rather than wait for it. */
 async function rollBackNow(remote: Remote, dir: string, from: string): Promise<CutoverResult> {
   try {
-    const log = (await remote.exec(`sh ${q(`${dir}/guard.sh`)}; cat ${q(`${dir}/apply.log`)} 2>/dev/null`)).stdout.trim();
-    return { outcome: 'rolled-back', reason: `the Pi could not apply the new config${log ? ` (${log.split('\n').slice(-3).join('; ')})` : ''}; rolled back, answers at ${from}` };
+    const [outcome = '', ...log] = (await remote.exec(`sh ${q(`${dir}/guard.sh`)}; cat ${q(`${dir}/outcome`)} ${q(`${dir}/apply.log`)} 2>/dev/null`)).stdout.trim().split('\n');
+    const why = `the Pi could not apply the new config${log.length ? ` (${log.slice(-3).join('; ')})` : ''}`;
+    return outcome === 'rolled-back'
+      ? { outcome: 'rolled-back', reason: `${why}; rolled back, answers at ${from}` }
+      : { outcome: 'lost', reason: `${why}; the guard did not roll back (${outcome || 'no outcome'})` };
   } finally {
     remote.close();
   }

@@ -61,7 +61,8 @@ export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: strin
   };
   const shown = hs.length ? hs.map((h) => command(h, stamp).shown).join('; ') : `rm -f ${PENDING}`;
   try {
-    await remote.run('clear pending', shown, handlersScript(hs, stamp, clearOwed), undefined, onLine);
+    // a failure outside every handler (the connection, clearing what is owed) is the step's own
+    await remote.run(hs.length ? 'handlers' : 'clear pending', shown, handlersScript(hs, stamp, clearOwed), undefined, onLine);
   } catch (e) {
     if (e instanceof RemoteError && running) throw new RemoteError(running, command(byId.get(running)!, stamp).shown, e.code, e.stderrTail);
     throw e;
