@@ -1,6 +1,6 @@
 import { shellQuote as q } from '../../generator/plan/quote.js';
 import { RemoteError, type Remote } from './connection.js';
-import { type Handler, handlerId, PENDING, STAGE, STAMP } from './plan.js';
+import { type Handler, handlerId, owed, PENDING, STAGE, STAMP } from './plan.js';
 
 /**
  * The handlers a push runs after its uploads (the network cut-over is cutover.ts), in one remote
@@ -9,7 +9,7 @@ import { type Handler, handlerId, PENDING, STAGE, STAMP } from './plan.js';
  * one failed, with its command, exit code and stderr.
  */
 
-type RunHandler = Exclude<Handler, { kind: 'network' }>;
+export type RunHandler = Exclude<Handler, { kind: 'network' }>;
 
 /** Marker lines: `start <id>` before a handler, `done <id>` after it succeeded; each on a line of its own. */
 const MARK = 'labgen-handler ';
@@ -30,13 +30,13 @@ function command(h: RunHandler, stamp: string): { shown: string; script: string 
 }
 
 /** The handlers in order between their markers; the first failure ends the script with its exit code. */
-export function handlersScript(hs: RunHandler[], stamp: string, clearOwed: boolean): string {
+export function handlersScript(hs: RunHandler[], stamp: string): string {
   // a leading newline: a handler's output that does not end in one must not swallow the marker
   const mark = (what: string, h: RunHandler) => `printf '\\n%s\\n' ${q(`${MARK}${what} ${handlerId(h)}`)}`;
   return [
     ...hs.flatMap((h) => [mark('start', h), `{ ${command(h, stamp).script}; } || exit $?`, mark('done', h)]),
-    // nothing is owed any more
-    ...(clearOwed ? [`[ ! -e ${q(PENDING)} ] || rm -f ${q(PENDING)}`] : []),
+    // nothing is owed any more (an owed handler is always among these: plan.ts handlers())
+    ...(owed(hs).length ? [`[ ! -e ${q(PENDING)} ] || rm -f ${q(PENDING)}`] : []),
   ].join('\n');
 }
 
@@ -46,8 +46,8 @@ export interface HandlerEvents {
 }
 
 /** Run the handlers in one command; a failure throws a RemoteError naming the handler that failed. */
-export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: string, clearOwed: boolean, on: HandlerEvents): Promise<void> {
-  if (!hs.length && !clearOwed) return;
+export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: string, on: HandlerEvents): Promise<void> {
+  if (!hs.length) return;
   const byId = new Map(hs.map((h) => [handlerId(h), h]));
   let running: string | undefined; // started, not done yet
   const onLine = (line: string) => {
@@ -59,10 +59,10 @@ export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: strin
       running = undefined;
     }
   };
-  const shown = hs.length ? hs.map((h) => command(h, stamp).shown).join('; ') : `rm -f ${PENDING}`;
+  const shown = hs.map((h) => command(h, stamp).shown).join('; ');
   try {
     // a failure outside every handler (the connection, clearing what is owed) is the step's own
-    await remote.run(hs.length ? 'handlers' : 'clear pending', shown, handlersScript(hs, stamp, clearOwed), undefined, onLine);
+    await remote.run('handlers', shown, handlersScript(hs, stamp), undefined, onLine);
   } catch (e) {
     if (e instanceof RemoteError && running) throw new RemoteError(running, command(byId.get(running)!, stamp).shown, e.code, e.stderrTail);
     throw e;

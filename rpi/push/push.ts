@@ -1,8 +1,8 @@
 import { connect, ConnectError, type ConnectOptions, HostKeyError, RemoteError, type Remote } from './connection.js';
 import { cutover } from './cutover.js';
-import { runHandlers } from './handlers.js';
+import { type RunHandler, runHandlers } from './handlers.js';
 import type { KnownHostsFile } from './known-hosts.js';
-import { batches, type Change, changes, type Handler, handlerId, handlers, owed, type PiTarget } from './plan.js';
+import { batches, type Change, changes, handlerId, handlers, owed, type PiTarget } from './plan.js';
 import type { Progress } from './progress.js';
 import { readRemoteState } from './remote-state.js';
 import { upload } from './upload.js';
@@ -172,8 +172,8 @@ class HostRun {
     await upload(this.remote, main.map((c) => c.file), { owed: owed(hs) });
     result.uploaded.push(...main);
     if (hs.some((h) => h.kind === 'network')) await this.cutover(network);
-    const rest = hs.filter((h): h is Exclude<Handler, { kind: 'network' }> => h.kind !== 'network');
-    await runHandlers(this.remote!, rest, target.stamp, owed(hs).length > 0, {
+    const rest = hs.filter((h): h is RunHandler => h.kind !== 'network');
+    await runHandlers(this.remote!, rest, target.stamp, {
       started: (id) => this.step(id, id),
       done: (id) => result.handlers.push(id),
     });
