@@ -50,7 +50,7 @@ function onPath(cmd) {
 function prerequisites() {
   if (process.getuid?.() !== 0) throw new Error('bench/push needs root (network namespaces, mounts, sshd)');
   for (const cmd of ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'sha256sum'])
-    if (!onPath(cmd)) throw new Error(`bench/push needs ${cmd} (see /work/shared/TESTBED.md)`);
+    if (!onPath(cmd)) throw new Error(`bench/push needs ${cmd} (.ci/run lists the Debian packages that bring it)`);
   if (!existsSync(CLI)) {
     log(`${CLI} missing: npm run build`);
     if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +15,16 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
+
+const read = new Map<string, string>();
+
+/**
+ * A file of labgen's own package (a template, the shipped JSON schema), by its path in the
+ * package, read once. These are part of the program, not lab input: the plan reads them through
+ * here and stays a pure function of (lab, secrets) that never touches a file system of its own.
+ */
+export function packageFile(path: string): string {
+  let text = read.get(path);
+  if (text === undefined) read.set(path, (text = readFileSync(join(PACKAGE_ROOT, path), 'utf8')));
+  return text;
+}

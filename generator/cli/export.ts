@@ -3,14 +3,15 @@ import { createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, re
 import { basename, dirname, join, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import { loadLab } from '../model/load.js';
-import { SECRETS_DIR } from '../secrets/paths.js';
+import { isSecretPath, K8S_SECRETS_DIR, SECRETS_DIR } from '../secrets/paths.js';
 import { tempPath } from '../writer/atomic.js';
 import { MANIFEST, readManifest } from '../writer/manifest.js';
 
 /**
  * `labgen export`: the lab folder as one zip, to carry to another machine (seed 003's laptop
  * runs Windows). Everything in the folder goes in except:
- * - .labgen/secrets/ (keys, tokens, passwords), unless --with-secrets;
+ * - .labgen/secrets/ (keys, tokens, passwords) and k8s/<folder>/secrets/ (labgen's copies of them
+ *   for kustomize), unless --with-secrets;
  * - machine state and junk: .vagrant/, .git/, node_modules/, editor and OS litter, labgen's own
  *   temp files, other zips, disk images (a Pi image is rebuilt from the lab folder).
  * Entries are in a fixed order (a folder before its contents, names sorted), with a fixed date
@@ -65,12 +66,17 @@ interface Entry {
 interface Walk {
   entries: Entry[];
   skipped: Map<string, string>;
-  secrets: number;
+  /** files left out of each secrets folder, by folder */
+  secrets: Map<string, number>;
 }
+
+/** A folder of secrets: .labgen/secrets/, or a k8s/<folder>/secrets/ (K8S_SECRET_PATH). */
+const K8S_SECRETS_FOLDER = new RegExp(`^k8s/[^/]+/${K8S_SECRETS_DIR}$`);
+const isSecretsFolder = (rel: string) => rel === SECRETS_DIR || K8S_SECRETS_FOLDER.test(rel);
 
 function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: Map<string, number> }): Walk {
   const skipped = new Map<string, string>();
-  let secrets = 0;
+  const secrets = new Map<string, number>();
   const visit = (abs: string, rel: string): Entry[] => {
     const out: Entry[] = [];
     for (const name of readdirSync(abs).sort()) {
@@ -83,8 +89,8 @@ function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: 
           continue;
         }
         const inner = visit(a, r);
-        if (r === SECRETS_DIR && !opts.withSecrets) {
-          secrets = inner.filter((e) => !e.dir).length;
+        if (isSecretsFolder(r) && !opts.withSecrets) {
+          secrets.set(`${r}/`, inner.filter((e) => !e.dir).length);
           continue;
         }
         // a folder is listed only when something in it is: no empty shells of what was left out
@@ -96,7 +102,8 @@ function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: 
       } else if (JUNK.some((re) => re.test(name))) {
         skipped.set(r, 'junk');
       } else {
-        const mode = r.startsWith(`${SECRETS_DIR}/`) ? 0o600 : (opts.modes.get(r) ?? st.mode & 0o777);
+        // generated files (the k8s/ secrets' copies too) keep the manifest's mode; .labgen/secrets/ is 0600
+        const mode = opts.modes.get(r) ?? (isSecretPath(r) ? 0o600 : st.mode & 0o777);
         out.push({ name: r, abs: a, dir: false, mode });
       }
     }
@@ -162,15 +169,18 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
 
   const modes = new Map([...readManifest(labDir)].map(([p, e]) => [p, e.mode]));
   const { entries, skipped, secrets } = walk(labDir, { withSecrets: opts.withSecrets ?? false, out, modes });
-  const withSecrets = entries.some((e) => !e.dir && e.name.startsWith(`${SECRETS_DIR}/`));
+  const withSecrets = entries.some((e) => !e.dir && isSecretPath(e.name));
   const size = await writeZip(entries, out, withSecrets ? 0o600 : 0o644);
 
   const files = entries.filter((e) => !e.dir);
   process.stdout.write(`wrote ${out} (${files.length} files, ${kib(size)}): ${contents(entries)}\n`);
   if (withSecrets)
-    process.stdout.write(`  with ${SECRETS_DIR}/ (keys, tokens, passwords): keep the zip private\n`);
+    process.stdout.write(`  with ${SECRETS_DIR}/ and k8s/*/${K8S_SECRETS_DIR}/ (keys, tokens, passwords): keep the zip private\n`);
   const left: string[] = [];
-  if (secrets) left.push(`${SECRETS_DIR}/ (${secrets} files: keys, tokens, passwords; --with-secrets includes them)`);
+  const labSecrets = secrets.get(`${SECRETS_DIR}/`) ?? 0;
+  const k8sSecrets = [...secrets].filter(([dir]) => dir !== `${SECRETS_DIR}/`).reduce((n, [, c]) => n + c, 0);
+  if (labSecrets) left.push(`${SECRETS_DIR}/ (${labSecrets} files: keys, tokens, passwords; --with-secrets includes them)`);
+  if (k8sSecrets) left.push(`k8s/*/${K8S_SECRETS_DIR}/ (${k8sSecrets} files: copies of those for kustomize; --with-secrets includes them)`);
   for (const [path, why] of skipped) left.push(`${path} (${why})`);
   if (left.length) process.stdout.write(`  left out: ${left.join(', ')}\n`);
   return EXIT.ok;

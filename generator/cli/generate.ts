@@ -1,48 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
-import { loadLab } from '../model/load.js';
-import { plan, planWarnings } from '../plan/index.js';
+import { commitLabFolder } from '../lab-folder/commit.js';
+import { changes, openLabFolder, type OpenOptions, outOfDate, staleKept } from '../lab-folder/open.js';
+import { planWarnings } from '../plan/index.js';
 import { SECRETS_DIR } from '../secrets/paths.js';
-import { loadSecrets } from '../secrets/store.js';
-import { apply, nextManifest, realFs } from '../writer/apply.js';
-import { type Decision, decide, forced } from '../writer/decide.js';
-import { impact, impactLines } from '../writer/impact.js';
-import { KEEP, nextKeep, readKeep, serializeKeep, withKept } from '../writer/keep.js';
-import { MANIFEST, readManifest, serializeManifest } from '../writer/manifest.js';
+import { type Decision, forced } from '../writer/decide.js';
+import { impact } from '../writer/impact.js';
+import { impactLines } from '../writer/impact-report.js';
+import { KEEP } from '../writer/keep.js';
 import { decisionLines, summary } from '../writer/report.js';
 import { ABORTED, type Answer, type Ask, resolveConflicts } from '../writer/resolve.js';
 
-export interface GenerateOptions {
+/** `labgen generate`: the lab folder opened and decided (lab-folder/), reported, settled, committed. */
+
+export interface GenerateOptions extends OpenOptions {
   lab: string;
   dryRun?: boolean;
   check?: boolean;
-  force?: boolean;
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
-
-function readText(file: string): string | undefined {
-  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-}
-
-/** Everything `generate` would do, computed before anything is written. */
-export function prepare(opts: GenerateOptions) {
-  const labFile = resolve(opts.lab);
-  const labDir = dirname(labFile);
-  const lab = loadLab(labFile);
-  const secrets = loadSecrets(labDir, lab.name, lab.pis.nodes); // Pis get their SSH host keys here too
-  const manifest = readManifest(labDir);
-  const { keep, text: keepText } = readKeep(labDir);
-  const raw = withKept(decide(labDir, plan(lab, secrets.secrets), manifest), keep);
-  const decisions = opts.force ? raw.map(forced) : raw;
-  const manifestText = serializeManifest(nextManifest(decisions, manifest));
-  const manifestStale = manifestText !== readText(join(labDir, MANIFEST));
-  return { labFile, labDir, lab, secrets, manifest, keep, keepText, decisions, manifestText, manifestStale };
-}
-
-/** Files that would be written or removed, and conflicts; not identical or kept ones. */
-const changes = (ds: Decision[]) => ds.filter((d) => d.action !== 'identical' && d.action !== 'kept');
 
 /** How generate talks to the user; tests pass their own. */
 export interface GenerateIo {
@@ -52,52 +28,58 @@ export interface GenerateIo {
   ask?: Ask;
 }
 
+/** The lines that name temp files an interrupted run left. */
+function debrisLines(debris: readonly string[], verb: string): string[] {
+  if (!debris.length) return [];
+  return [`  ${verb} ${debris.length} temp file(s) an interrupted labgen left: ${debris.slice(0, 5).join(', ')}${debris.length > 5 ? ', …' : ''}`];
+}
+
 export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Promise<number> {
   const tty = process.stdout.isTTY ?? false;
-  const p = prepare(opts);
-  for (const w of planWarnings(p.lab)) process.stderr.write(`labgen: warning: ${w}\n`);
-  const pending = changes(p.decisions);
-  const header = `${p.labFile}: ${summary(p.decisions)}`;
+  const f = openLabFolder(opts.lab, opts);
+  for (const w of planWarnings(f.lab)) process.stderr.write(`labgen: warning: ${w}\n`);
+  if (opts.newSecrets && f.secrets.lost.length)
+    process.stderr.write(
+      `labgen: warning: --new-secrets: a new identity replaces ${f.secrets.lost.join(', ')}; ` +
+        'every Pi must be flashed again or re-adopted, and the VMs rebuilt (vagrant destroy -f, then vagrant up) to rejoin\n',
+    );
+  const header = `${f.labFile}: ${summary(f.decisions)}`;
 
   if (opts.check) {
-    // a kept file is the user's now: listed, but it does not make the folder out of date
-    const stale = pending.length > 0 || p.secrets.missing.length > 0 || p.manifestStale;
+    const stale = outOfDate(f);
     out(stale ? `out of date: ${header}` : `up to date: ${header}`);
-    for (const line of decisionLines(p.decisions, tty)) out(line);
+    for (const line of [...decisionLines(f.decisions, tty), ...debrisLines(f.debris, 'left behind:')]) out(line);
     return stale ? EXIT.failure : EXIT.ok;
   }
 
   if (opts.dryRun) {
     out(`dry run (nothing written): ${header}`);
-    for (const line of decisionLines(p.decisions, tty)) out(line);
-    if (p.secrets.missing.length) out(`  would create ${SECRETS_DIR}/: ${p.secrets.missing.join(', ')}`);
+    for (const line of [...decisionLines(f.decisions, tty), ...debrisLines(f.debris, 'would remove')]) out(line);
+    if (f.secrets.missing.length) out(`  would create ${SECRETS_DIR}/: ${f.secrets.missing.join(', ')}`);
     const { unifiedDiff } = await import('../writer/diff.js');
-    for (const d of pending) out(unifiedDiff(d));
-    for (const line of impactLines(impact(p.decisions), tty, 'what next, after `labgen generate`:')) out(line);
-    const conflicts = p.decisions.filter((d) => d.action === 'conflict').length;
+    // a stale kept file: what overwriting it would bring
+    for (const d of [...changes(f.decisions), ...staleKept(f.decisions).map(forced)]) out(unifiedDiff(d));
+    for (const line of impactLines(impact(f.decisions), tty, 'what next, after `labgen generate`:')) out(line);
+    const conflicts = f.decisions.filter((d) => d.action === 'conflict').length;
     if (conflicts)
       out(`${conflicts} file(s) changed by hand: \`labgen generate\` asks about each on a terminal, else stops (exit 3); --force overwrites`);
     return EXIT.ok;
   }
 
-  let decisions = p.decisions;
-  if (decisions.some((d) => d.action === 'conflict')) decisions = await settle(decisions, io, tty);
-
-  if (p.secrets.missing.length) p.secrets.persist();
-  const manifestNext = nextManifest(decisions, p.manifest);
-  const manifestStale = serializeManifest(manifestNext) !== readText(join(p.labDir, MANIFEST));
-  const keepText = serializeKeep(nextKeep(decisions, p.keep));
-  // rewritten only when the set of kept files changes (a comment added by hand survives until then)
-  const keepStale = keepText !== serializeKeep(p.keep);
-  const header2 = `${p.labFile}: ${summary(decisions)}`;
-  if (changes(decisions).length === 0 && !manifestStale && !keepStale) {
+  let decisions = f.decisions;
+  let justKept = new Set<string>();
+  if (decisions.some((d) => d.action === 'conflict')) {
+    decisions = await settle(decisions, io, tty);
+    justKept = new Set(decisions.filter((d) => d.action === 'kept' && !f.keep.has(d.path)).map((d) => d.path));
+  }
+  const header2 = `${f.labFile}: ${summary(decisions)}`;
+  const result = commitLabFolder(f, { decisions, justKept });
+  if (!result) {
     out(`up to date: ${header2}`);
     for (const line of decisionLines(decisions.filter((d) => d.action === 'kept'), tty)) out(line);
     return EXIT.ok;
   }
-  const meta = keepStale ? [{ path: KEEP, contents: keepText }] : [];
-  const result = withSignalsDeferred(() => apply(p.labDir, decisions, manifestNext, realFs, meta));
-  for (const line of decisionLines(decisions, tty)) out(line);
+  for (const line of [...decisionLines(decisions, tty), ...debrisLines(f.debris, 'removed')]) out(line);
   out(`wrote ${result.written.length}, removed ${result.removed.length}: ${header2}`);
   for (const line of impactLines(impact(decisions), tty)) out(line);
   return EXIT.ok;
@@ -146,20 +128,4 @@ async function promptAsk(): Promise<Ask> {
       throw e;
     }
   };
-}
-
-/**
- * Ctrl+C during apply must not leave half a lab folder: with a listener installed the signal
- * waits until the (synchronous) transaction is done, then ends the process.
- */
-function withSignalsDeferred<T>(work: () => T): T {
-  const caught: NodeJS.Signals[] = [];
-  const hold = (s: NodeJS.Signals) => caught.push(s);
-  process.on('SIGINT', hold).on('SIGTERM', hold);
-  try {
-    return work();
-  } finally {
-    process.off('SIGINT', hold).off('SIGTERM', hold);
-    if (caught.length) setImmediate(() => process.kill(process.pid, caught[0]));
-  }
 }

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, LabgenError } from '../errors.js';
+import { EXIT, LabgenError, machineFailure } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { INIT_FLAGS } from '../wizard/flags.js';
 
@@ -15,7 +15,7 @@ const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 
 
 const EXAMPLES = `
 Examples:
-  npx labgen init mylab                the wizard: asks for the lab, writes lab.yaml and the lab folder
+  labgen init mylab                    the wizard: asks for the lab, writes lab.yaml and the lab folder
   labgen init mylab --yes --pis 3      no questions: the seed lab, with 3 Pis
   labgen generate                      write or update the lab folder next to ./lab.yaml
   labgen generate --dry-run            what would change and what to do next, with a diff; write nothing
@@ -41,6 +41,7 @@ function program(): Command {
     .option('--dry-run', 'print what would change and a unified diff; write nothing')
     .option('--check', 'exit 1 when the lab folder is out of date; write nothing')
     .option('--force', 'overwrite files edited by hand')
+    .option('--new-secrets', "make the lab's secrets anew when they are missing (a new identity: every Pi and VM must be set up again)")
     .addHelpText('after', '\nExample:\n  labgen generate --dry-run')
     .action(async (opts) => {
       const { generate } = await import('./generate.js');
@@ -60,7 +61,7 @@ function program(): Command {
     '\nOn a terminal it asks what the flags leave out; without one, give every flag or --yes.' +
       '\nDefaults are the seed lab (labs/rpi-slurm/lab.yaml); default addresses follow --subnet.' +
       '\nExit codes: 0 ok, 2 a bad or missing answer, 3 lab.yaml exists (use --force), 130 cancelled (Ctrl+C): nothing written.' +
-      '\n\nExamples:\n  npx labgen init mylab\n  labgen init mylab --yes --pis 3 --subnet 192.168.50.0/24 --os trixie',
+      '\n\nExamples:\n  labgen init mylab\n  labgen init mylab --yes --pis 3 --subnet 192.168.50.0/24 --os trixie',
   );
   init.action(async (dir, opts) => {
     const { initCommand } = await import('./init.js');
@@ -113,9 +114,11 @@ function fail(e: unknown): number {
     // help and --version "fail" with exit code 0; everything else commander rejects is usage
     return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
   }
-  if (e instanceof LabgenError) {
-    process.stderr.write(`labgen: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-    return e.code;
+  // a full disk or a read-only folder is the machine's refusal, not labgen's bug: no stack
+  const known = e instanceof LabgenError ? e : machineFailure(e);
+  if (known) {
+    process.stderr.write(`labgen: ${known.message}\n${known.hint ? `hint: ${known.hint}\n` : ''}`);
+    return known.code;
   }
   process.stderr.write(`labgen: unexpected error (a bug; please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
   return EXIT.failure;

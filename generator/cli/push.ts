@@ -1,17 +1,17 @@
 import { join } from 'node:path';
-import { DEFAULT_TIMING, type DriverOptions, type HostResult, pushAll, type Timing } from '../../rpi/push/push.js';
-import { KnownHostsFile } from '../../rpi/push/known-hosts.js';
-import { type PiTarget, piTargets } from '../../rpi/push/plan.js';
-import { progressFor } from '../../rpi/push/progress.js';
-import { dryRunLines, failureLines, noteLines, pushTable } from '../../rpi/push/report.js';
-import { readState, recordAddresses } from '../../rpi/push/state.js';
+import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
+import { progressFor } from '../../drivers/base/progress.js';
+import { type PiTarget, piTargets } from '../../drivers/push/plan.js';
+import { DEFAULT_TIMING, type DriverOptions, type HostResult, pushAll, type Timing } from '../../drivers/push/push.js';
+import { dryRunLines, failureLines, noteLines, pushTable } from '../../drivers/push/report.js';
+import { readState, recordAddresses } from '../../drivers/push/state.js';
 import { EXIT, LabgenError } from '../errors.js';
 import type { FileSpec } from '../plan/file-spec.js';
 import { KNOWN_HOSTS, SECRETS_DIR } from '../secrets/paths.js';
 import { KNOWN_HOSTS_ENTRY } from '../secrets/store.js';
-import { prepare } from './generate.js';
+import { type LabFolder, openLabFolder } from '../lab-folder/open.js';
 
-/** `labgen push [NODE...]`: the lab's plan, delivered to the running Pis (rpi/push/ does the work). */
+/** `labgen push [NODE...]`: the lab's plan, delivered to the running Pis (drivers/push/ does the work, on drivers/base/). */
 
 export interface Io {
   out: (line: string) => void;
@@ -52,7 +52,7 @@ function concurrencyOf(value: string | number | undefined): number {
  * The plan's Pi files as the lab folder holds them. Push delivers what `labgen generate` wrote,
  * so the folder must be up to date: a kept hand edit (.labgen/keep) is delivered as kept.
  */
-function piFiles(p: ReturnType<typeof prepare>, nodes: string[]): FileSpec[] {
+function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
   const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
   const stale = mine.filter((d) => d.action !== 'identical' && d.action !== 'kept');
   // a Pi without a pin is fine here: push refuses it as unknown, or records it with --trust-new
@@ -68,13 +68,13 @@ function piFiles(p: ReturnType<typeof prepare>, nodes: string[]): FileSpec[] {
 
 /** Everything push and status share: the lab, its Pis as targets, trust, last addresses. */
 export function loadTargets(opts: { lab: string }, nodes: string[]): { labDir: string; targets: PiTarget[]; privateKey: string; knownHosts: KnownHostsFile; lastAddress: Record<string, string> } {
-  const p = prepare({ lab: opts.lab });
+  const p = openLabFolder(opts.lab);
   const all = p.lab.pis.nodes.map((n) => n.name);
   const unknown = nodes.filter((n) => !all.includes(n));
   if (unknown.length)
     throw new LabgenError(EXIT.badInput, `not a Pi of this lab: ${unknown.join(', ')}`, { hint: `the lab's Pis: ${all.join(', ') || '(none)'}` });
   const chosen = nodes.length ? nodes : all;
-  const targets = piTargets(p.lab, piFiles(p, chosen), p.secrets.file, chosen);
+  const targets = piTargets(p.pis, piFiles(p, chosen), p.secrets.file, chosen);
   const state = readState(p.labDir);
   return {
     labDir: p.labDir,

@@ -1,6 +1,6 @@
-import { DEFAULT_TIMING, type Timing } from '../../rpi/push/push.js';
-import { progressFor } from '../../rpi/push/progress.js';
-import { type StatusRow, statusAll, statusDetails, statusTable } from '../../rpi/push/status.js';
+import { progressFor } from '../../drivers/base/progress.js';
+import { DEFAULT_TIMING, type Timing } from '../../drivers/push/push.js';
+import { type StatusRow, statusAll, statusDetails, statusTable } from '../../drivers/push/status.js';
 import { EXIT } from '../errors.js';
 import { type Io, ioOf, loadTargets } from './push.js';
 

@@ -1,5 +1,6 @@
 import type { Lab } from './defaults.js';
 import { intToIp, ipToInt } from './ip.js';
+import { SERVICE_KEYS, type ServiceKey, serviceSpec, uiHost, WEB_UIS, type WebUiSpec } from './services.js';
 
 /**
  * Every named address of the lab, each with the lab.yaml path it comes from. One source for
@@ -56,44 +57,42 @@ export function nodeAddresses(lab: Lab): Address[] {
   return [gateway, ...vmAddrs, ...pis];
 }
 
-/** Services with a LoadBalancer IP of their own, named as they appear in the lab domain. */
+/** The service's settings in the lab when it is on. */
+export function onService<K extends ServiceKey>(lab: Lab, key: K): NonNullable<Lab['services'][K]> | undefined {
+  const s = lab.services[key];
+  return s?.enabled ? s : undefined;
+}
+
+/** The value of key `k` of a service's settings (the table names keys as strings). */
+const keyOf = (settings: object, k: string): unknown => (settings as Record<string, unknown>)[k];
+
+/**
+ * Services with a LoadBalancer IP of their own, named as they appear in the lab domain: each IP
+ * key of the service table (services.ts) with its host name, then slurmctld in the cluster.
+ */
 export function serviceAddresses(lab: Lab): Address[] {
-  const s = lab.services;
   const out: Address[] = [];
-  const add = (ip: string | undefined, name: string, path: string) => ip && out.push({ ip, name, path, kind: 'service' });
-  if (s.coredns?.enabled) add(s.coredns.ip, 'dns', 'services.coredns.ip');
-  if (s.gateway?.enabled) add(s.gateway.ip, 'gateway', 'services.gateway.ip');
-  if (s.registry?.enabled) {
-    add(s.registry.ip, 'registry', 'services.registry.ip');
-    add(s.registry.ui, 'registry-ui', 'services.registry.ui');
-    add(s.registry.chartmuseum, 'chartmuseum', 'services.registry.chartmuseum');
+  const add = (ip: unknown, name: string, path: string) => typeof ip === 'string' && ip && out.push({ ip, name, path, kind: 'service' });
+  for (const key of SERVICE_KEYS) {
+    const on = onService(lab, key);
+    if (on) for (const [k, spec] of Object.entries(serviceSpec(key).keys)) if (spec.kind === 'ip') add(keyOf(on, k), spec.host, `services.${key}.${k}`);
   }
-  if (s.monitoring?.enabled) {
-    add(s.monitoring.grafana, 'grafana', 'services.monitoring.grafana');
-    add(s.monitoring.prometheus, 'prometheus', 'services.monitoring.prometheus');
-    add(s.monitoring.pushgateway, 'pushgateway', 'services.monitoring.pushgateway');
-  }
-  if (s.logging?.enabled) add(s.logging.ip, 'kibana', 'services.logging.ip');
-  if (s.tftp?.enabled) add(s.tftp.ip, 'tftp', 'services.tftp.ip');
-  if (s.sftp?.enabled) add(s.sftp.ip, 'sftp', 'services.sftp.ip');
   if (lab.slurm?.controller === 'k8s') add(lab.slurm.ip, 'slurmctld', 'slurm.ip');
   return out;
 }
 
 /**
- * Web UIs without an IP of their own (Headlamp always; Grafana, the registry UI and ChartMuseum
- * when lab.yaml gives them none): their names point at the gateway, which routes them by name.
+ * Web UIs without an IP of their own (WEB_UIS: Headlamp always; Grafana, the registry UI and
+ * ChartMuseum when lab.yaml gives them none): their names point at the gateway, which routes
+ * them by name.
  */
 export function gatewayAliases(lab: Lab): Address[] {
-  const s = lab.services;
-  if (!s.gateway?.enabled) return [];
-  const uis: [boolean | undefined, string, string, string | undefined][] = [
-    [s.monitoring?.enabled, 'grafana', 'services.monitoring', s.monitoring?.grafana],
-    [s.headlamp?.enabled, 'headlamp', 'services.headlamp', undefined],
-    [s.registry?.enabled, 'registry-ui', 'services.registry', s.registry?.ui],
-    [s.registry?.enabled, 'chartmuseum', 'services.registry', s.registry?.chartmuseum],
-  ];
-  return uis.filter(([on, , , ip]) => on && !ip).map(([, name, path]) => ({ ip: s.gateway!.ip, name, path, kind: 'service' }));
+  const gateway = onService(lab, 'gateway');
+  if (!gateway) return [];
+  return WEB_UIS.flatMap((ui: WebUiSpec): Address[] => {
+    const on = onService(lab, ui.service);
+    return on && !(ui.ip && keyOf(on, ui.ip)) ? [{ ip: gateway.ip, name: uiHost(ui), path: `services.${ui.service}`, kind: 'service' }] : [];
+  });
 }
 
 /** Host name → IP lines for hosts files, in a stable order: nodes, the API name, services. */

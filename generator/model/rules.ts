@@ -1,6 +1,7 @@
 import type { Lab } from './defaults.js';
 import { type Address, API_HOST, gatewayAliases, nodeAddresses, serviceAddresses } from './hosts.js';
 import { inRange, intToIp, ipToInt, overlaps, parseRange, parseSubnet, type Range, rangeText } from './ip.js';
+import { SERVICE_KEYS, serviceSpec } from './services.js';
 
 /**
  * Cross-field rules of lab.yaml. Each returns every problem it finds as `path: message`,
@@ -194,33 +195,102 @@ const slurm: Rule = (lab) => {
 
 /** Services that only work with another one. */
 const serviceNeeds: Rule = (lab) => {
-  const s = lab.services;
-  const problems: string[] = [];
-  if (s.registry && !s.certManager)
-    problems.push('services.registry: needs services.certManager, which issues its TLS certificate from the lab CA (containerd never trusts an insecure registry)');
+  const s = lab.services as Record<string, unknown>;
+  // what a service needs is data on the service table (services.ts), not a rule of its own
+  const problems = SERVICE_KEYS.flatMap((k) =>
+    s[k]
+      ? Object.entries(serviceSpec(k).needs ?? {})
+          .filter(([n]) => !s[n])
+          .map(([n, why]) => `services.${k}: needs services.${n}, ${why}`)
+      : [],
+  );
   if (lab.slurm?.controller === 'k8s' && !s.registry)
     problems.push('slurm.controller: k8s needs services.registry, where the slurmctld image is built and pushed (or make a Pi the controller)');
   return problems;
 };
 
-const RULES: Rule[] = [
-  subnetsWellFormed,
-  clusterSubnetSizes,
-  insideSubnet,
-  workerRunFits,
-  vmNamesValid,
-  uniqueIps,
-  uniqueNames,
-  poolClear,
-  dhcpClear,
-  servicesInPool,
-  clusterSubnetsClear,
-  roles,
-  slurm,
-  serviceNeeds,
+/**
+ * The rules in the order they run, each with what it asks of a lab and the keys it reads, in
+ * the words of docs/lab-yaml.md (made from this table by reference.ts: `npm run docs`).
+ * Key paths name a list's items as `[]`; `services.*` stands for every service IP.
+ */
+const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] = [
+  {
+    check: subnetsWellFormed,
+    says: 'A subnet is written with its network address: `10.0.0.0/24`, not `10.0.0.5/24`.',
+    keys: ['network.subnet', 'cluster.podSubnet', 'cluster.serviceSubnet'],
+  },
+  {
+    check: clusterSubnetSizes,
+    says: "kubeadm's limits: `cluster.serviceSubnet` is at most a /12, and `cluster.podSubnet` is a /24 or larger (each node takes a /24 of it).",
+    keys: ['cluster.serviceSubnet', 'cluster.podSubnet'],
+  },
+  {
+    check: insideSubnet,
+    says: 'Every address (the gateway, the VMs, the Pis, every service IP), `network.dhcpRange` and every MetalLB range is inside `network.subnet`, and no address is its network or broadcast address.',
+    keys: ['network.subnet', 'network.gateway', 'network.dhcpRange', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip', 'services.metallb.addresses', 'services.*', 'slurm.ip'],
+  },
+  {
+    check: workerRunFits,
+    says: '`cluster.workers.firstIp` is required when `cluster.workers.count` is above 0, and the workers\' addresses (one after another from it) end inside `network.subnet`.',
+    keys: ['cluster.workers.firstIp', 'cluster.workers.count'],
+  },
+  {
+    check: vmNamesValid,
+    says: "The last worker's name (`namePrefix` followed by `count - 1`) is at most 63 characters.",
+    keys: ['cluster.workers.namePrefix', 'cluster.workers.count'],
+  },
+  {
+    check: uniqueIps,
+    says: 'No address is used twice: the gateway, the VMs, the Pis and the service IPs share one address space.',
+    keys: ['network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip', 'services.*', 'slurm.ip'],
+  },
+  {
+    check: uniqueNames,
+    says: 'No host name is used twice in the lab domain: the VMs, the Pis, `api` (the Kubernetes API) and the names of the services; a VM or Pi that takes a service\'s name is the one to rename.',
+    keys: ['cluster.controlPlane.name', 'cluster.workers.namePrefix', 'pis.nodes[].name'],
+  },
+  {
+    check: poolClear,
+    says: 'The MetalLB pool holds no address of the gateway, a VM or a Pi, does not overlap `network.dhcpRange`, and its ranges do not overlap each other.',
+    keys: ['services.metallb.addresses', 'network.dhcpRange'],
+  },
+  {
+    check: dhcpClear,
+    says: 'No address of the gateway, a VM or a Pi is inside `network.dhcpRange` (the DHCP server could hand it to another host).',
+    keys: ['network.dhcpRange', 'network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip'],
+  },
+  {
+    check: servicesInPool,
+    says: 'Every service IP is a LoadBalancer IP from the MetalLB pool, so a service with an IP needs `services.metallb` (enabled) and an IP inside one of its ranges.',
+    keys: ['services.metallb', 'services.*', 'slurm.ip'],
+  },
+  {
+    check: clusterSubnetsClear,
+    says: '`cluster.podSubnet` and `cluster.serviceSubnet` overlap neither the LAN (`network.subnet`) nor each other.',
+    keys: ['cluster.podSubnet', 'cluster.serviceSubnet', 'network.subnet'],
+  },
+  {
+    check: roles,
+    says: 'With a `storage` section exactly one Pi has role storage, and without one no Pi has it; at most one Pi has role aptcache; a Pi lists a role once; an export name is used once.',
+    keys: ['pis.nodes[].roles', 'storage', 'storage.exports[].name'],
+  },
+  {
+    check: slurm,
+    says: '`slurm.controller` is `k8s` or the name of a Pi; `slurm.ip` is required with `k8s` and allowed only with it; every name in `slurm.nodes` is a Pi with role compute, listed once.',
+    keys: ['slurm.controller', 'slurm.ip', 'slurm.nodes'],
+  },
+  {
+    check: serviceNeeds,
+    says: '`services.registry` needs `services.certManager` (its TLS certificate comes from the lab CA: containerd never trusts an insecure registry); `slurm.controller: k8s` needs `services.registry` (the slurmctld image is built and pushed there).',
+    keys: ['services.registry', 'services.certManager', 'slurm.controller'],
+  },
 ];
+
+/** What each rule asks of a lab and the lab.yaml keys it reads, in rule order (for the reference). */
+export const RULE_DOCS: readonly { says: string; keys: readonly string[] }[] = RULES.map(({ says, keys }) => ({ says, keys }));
 
 /** Every cross-field problem of the lab, in rule order. */
 export function checkRules(lab: Lab): string[] {
-  return RULES.flatMap((rule) => rule(lab));
+  return RULES.flatMap((rule) => rule.check(lab));
 }

@@ -6,6 +6,7 @@ import { planKubeadmConfig } from './kubeadm-config.js';
 import { planLabReadme } from './lab-readme.js';
 import { planLabSchema } from './lab-schema.js';
 import { planLaptop } from './laptop.js';
+import type { PiFacts } from './pi-part.js';
 import { planPis } from './pis.js';
 import { planProvision } from './provision.js';
 import { planSlurm } from './slurm.js';
@@ -13,24 +14,38 @@ import { storageWarnings } from './storage.js';
 import { planVagrantfile } from './vagrantfile.js';
 
 export type { FileSpec } from './file-spec.js';
+export type { PiFacts } from './pi-part.js';
 
 type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
 
-/** One planner per output domain; each owns the files it names. */
-const PLANNERS: Planner[] = [planLabSchema, planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planPis, planSlurm, planK8s];
+/** One planner per output domain; each owns the files it names (planPis, which also gives the Pis' facts, is called on its own). */
+const PLANNERS: Planner[] = [planLabSchema, planVagrantfile, planProvision, planKubeadmConfig, planLaptop, planLabReadme, planSlurm, planK8s];
+
+/** The lab folder's files, and what the drivers need to know of each Pi besides its files. */
+export interface Plan {
+  files: FileSpec[];
+  /** per Pi (by node name, in lab order): network files, apply command, secrets, services, stage paths */
+  pis: Map<string, PiFacts>;
+}
 
 /**
  * The whole lab folder as data: pure and synchronous (no fs, clock, env, randomness or network;
  * secrets come in as an argument). Sorted by path so output order never depends on planners.
  */
 export function plan(lab: Lab, secrets: Secrets): FileSpec[] {
-  const files = PLANNERS.flatMap((p) => p(lab, secrets));
+  return planWithFacts(lab, secrets).files;
+}
+
+/** `plan`, with the per-Pi facts the drivers (push, status, image, up) read instead of the generated text. */
+export function planWithFacts(lab: Lab, secrets: Secrets): Plan {
+  const pis = new Map<string, PiFacts>();
+  const files = PLANNERS.flatMap((p) => p(lab, secrets)).concat(planPis(lab, pis));
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new Error(`labgen bug: two planners write ${f.path}`);
     seen.add(f.path);
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), pis };
 }
 
 /** Things lab.yaml asks for that work but weaken the lab; generate prints them every time. */

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { packageFile } from '../paths.js';
 import { type FileSpec, MODE } from './file-spec.js';
 
 /**
@@ -11,9 +9,6 @@ import { type FileSpec, MODE } from './file-spec.js';
  */
 export const LAB_SCHEMA = 'lab.schema.json';
 
-let shipped: string | undefined;
-
 export function planLabSchema(): FileSpec[] {
-  shipped ??= readFileSync(join(PACKAGE_ROOT, 'schema', 'lab.schema.json'), 'utf8');
-  return [{ path: LAB_SCHEMA, contents: shipped, mode: MODE.file, kind: 'doc' }];
+  return [{ path: LAB_SCHEMA, contents: packageFile('schema/lab.schema.json'), mode: MODE.file, kind: 'doc' }];
 }

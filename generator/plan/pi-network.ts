@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseSubnet } from '../model/ip.js';
 import { MODE } from './file-spec.js';
 import { connectionName, type PiContext, type PiFile, type PiPlanner } from './pi-part.js';
-import { marker } from './quote.js';
+import { marker, shellQuote } from './quote.js';
 import { render } from './render.js';
 import { toYaml } from './yaml.js';
 
@@ -10,7 +10,8 @@ import { toYaml } from './yaml.js';
  * A Pi's static address in the format of its OS (seed 003's dhcpcd.conf stanza, per release):
  * bullseye → /etc/dhcpcd.conf; bookworm → a NetworkManager keyfile; trixie → cloud-init's
  * network-config (netplan v2) on the boot partition plus the same keyfile for a running Pi.
- * setup.sh applies the network last (`network: true`).
+ * setup.sh applies the network last (`network: true`), with `applyNetwork`'s commands, and so
+ * does push's cut-over (the one source of them).
  */
 
 /** Fixed namespace of labgen's connection UUIDs (name-based, RFC 9562 version 5). */
@@ -89,6 +90,17 @@ function networkConfig(ctx: PiContext): PiFile {
     },
   };
   return { path: '/network-config', mode: MODE.file, contents: toYaml([{ network }], marker('#')) };
+}
+
+/**
+ * The commands that apply a changed network config, per OS, in order (each must succeed), and
+ * that return once it is in effect: `nmcli connection up` waits for the activation; dhcpcd's
+ * restart returns before dhcpcd reconfigured the interface, so a second is given to it. setup.sh
+ * runs them one per line; push joins them with `&&`, and confirms a cut-over only after they
+ * returned.
+ */
+export function applyNetwork(ctx: PiContext): string[] {
+  return ctx.os === 'bullseye' ? ['systemctl restart dhcpcd', 'sleep 1'] : ['nmcli connection reload', `nmcli connection up ${shellQuote(connectionName(ctx))}`];
 }
 
 export const piNetwork: PiPlanner = (ctx) => {

@@ -57,6 +57,47 @@ export interface PiPart {
 
 export type PiPlanner = (ctx: PiContext) => PiPart;
 
+/**
+ * labgen's folder on every Pi: setup.sh, rootfs/ and secrets/ as in pis/<node>/ (push places
+ * them there; setup.sh places its files from there), and push's bookkeeping.
+ */
+export const PI_STAGE = {
+  dir: '/var/lib/labgen',
+  setup: '/var/lib/labgen/setup.sh',
+  rootfs: '/var/lib/labgen/rootfs',
+  secrets: '/var/lib/labgen/secrets',
+  /** sha256 of the setup.sh (and secrets) that last ran to the end: a failed run is retried next push */
+  stamp: '/var/lib/labgen/setup.stamp',
+  /** handlers owed for files already placed, kept until they ran (a push cut off in between owes them) */
+  pending: '/var/lib/labgen/pending',
+} as const;
+
+/**
+ * What the drivers (push and status; image and up) need to know of a Pi besides its files, as
+ * data from the plan (pis.ts), so no driver asks a part again or reads it back from setup.sh.
+ */
+export interface PiFacts {
+  node: string;
+  /** its address in lab.yaml */
+  ip: string;
+  /** the SSH user (lab.pis.user) */
+  user: string;
+  os: PiOs;
+  /** paths on the Pi of its network config (rootfs files): a change to one is applied last, guarded */
+  networkFiles: string[];
+  /**
+   * The commands that apply a changed network config and return once it is in effect, in
+   * order, each of which must succeed: setup.sh runs them one per line, push joined by `&&`.
+   */
+  applyNetwork: string[];
+  /** the secrets setup.sh installs from secrets/ beside it: names under .labgen/secrets/ */
+  secrets: string[];
+  /** the services setup.sh keeps enabled and running */
+  services: string[];
+  /** where labgen's copies live on the Pi */
+  stage: typeof PI_STAGE;
+}
+
 export function piContexts(lab: Lab): PiContext[] {
   return lab.pis.nodes.map((node, index) => ({
     lab,

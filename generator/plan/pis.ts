@@ -2,9 +2,9 @@ import type { Lab } from '../model/defaults.js';
 import { aptCache } from './apt-cache.js';
 import { type FileSpec, MODE } from './file-spec.js';
 import { nodeExporter } from './node-exporter.js';
-import { connectionName, type PiContext, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
+import { PI_STAGE, type PiContext, type PiFacts, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
 import { piHosts } from './pi-hosts.js';
-import { piNetwork } from './pi-network.js';
+import { applyNetwork, piNetwork } from './pi-network.js';
 import { shellQuote } from './quote.js';
 import { render } from './render.js';
 import { slurmPi } from './slurm.js';
@@ -50,7 +50,7 @@ function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
     restarts: restarts([...m.files, ...m.secrets]),
     networkFiles: m.networkFiles,
     unitFiles: m.files.filter((f) => f.path.startsWith('/etc/systemd/system/')).map((f) => f.path),
-    connection: connectionName(ctx),
+    applyNetwork: applyNetwork(ctx),
     q: shellQuote,
   });
 }
@@ -58,7 +58,10 @@ function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
 function rootfsSpec(node: string, dir: 'rootfs' | 'boot', f: PiFile): FileSpec {
   return {
     path: `pis/${node}/${dir}${f.path}`,
-    contents: f.contents,
+    // read through, not copied: a part may make its contents when read (pi-hosts.ts)
+    get contents() {
+      return f.contents;
+    },
     mode: f.mode,
     kind: 'pi',
     host: node,
@@ -66,10 +69,27 @@ function rootfsSpec(node: string, dir: 'rootfs' | 'boot', f: PiFile): FileSpec {
   };
 }
 
-export function planPis(lab: Lab): FileSpec[] {
+/** What the drivers need of a Pi besides its files (pi-part.ts), from the same merge as its setup.sh. */
+function piFacts(ctx: PiContext, m: ReturnType<typeof merge>): PiFacts {
+  return {
+    node: ctx.node.name,
+    ip: ctx.node.ip,
+    user: ctx.lab.pis.user,
+    os: ctx.os,
+    networkFiles: m.networkFiles,
+    applyNetwork: applyNetwork(ctx),
+    secrets: [...new Set(m.secrets.map((s) => s.secret))],
+    services: m.services,
+    stage: PI_STAGE,
+  };
+}
+
+/** Every Pi's files; each Pi's facts go into `facts` when given (in lab order). */
+export function planPis(lab: Lab, facts?: Map<string, PiFacts>): FileSpec[] {
   return piContexts(lab).flatMap((ctx) => {
     const m = merge(PARTS.map((part) => part(ctx)));
     const name = ctx.node.name;
+    facts?.set(name, piFacts(ctx, m));
     return [
       ...m.files.map((f) => rootfsSpec(name, 'rootfs', f)),
       ...m.bootFiles.map((f) => rootfsSpec(name, 'boot', f)),

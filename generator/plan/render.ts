@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ejs from 'ejs';
-import { TEMPLATES_DIR } from '../paths.js';
+import { packageFile, TEMPLATES_DIR } from '../paths.js';
 import { marker, rubyQuote, shellQuote } from './quote.js';
 
 type Template = (data: Record<string, unknown>) => string;
@@ -22,7 +21,7 @@ export function render(name: string, data: Record<string, unknown>): string {
   let template = cache.get(name);
   if (!template) {
     const file = join(TEMPLATES_DIR, `${name}.ejs`);
-    const source = readFileSync(file, 'utf8');
+    const source = packageFile(`templates/${name}.ejs`);
     template = ejs.compile(source, {
       filename: file,
       escape: escapeFor(name.split('/').pop()!, source),

@@ -12,9 +12,20 @@ export const SECRET = {
   registryPassword: 'registry-password',
   registryHtpasswd: 'registry-htpasswd',
   grafanaAdminPassword: 'grafana-admin-password',
-  /** image pull secret for the lab registry: derived from registry-password by k8s/apply.sh */
-  registryDockerConfig: 'registry-dockerconfig.json',
 } as const;
+
+/**
+ * k8s/<folder>/secrets/: what a kustomization in k8s/ needs of the lab's secrets, written by
+ * labgen from .labgen/secrets/ inside the kustomization's root, because kustomize's default
+ * load restrictor refuses files outside it (and resolves symbolic links before it checks).
+ * The files are 0600, git-ignored by a .gitignore beside them, left out of `labgen export`
+ * without --with-secrets and never shown in a diff.
+ */
+export const K8S_SECRETS_DIR = 'secrets';
+/** A secret file in one of those k8s/<folder>/secrets/ folders (their .gitignore is not secret). */
+export const K8S_SECRET_PATH = new RegExp(`^k8s/[^/]+/${K8S_SECRETS_DIR}/(?!\\.gitignore$)`);
+/** A path whose contents are secret: .labgen/secrets/ or k8s/<folder>/secrets/. */
+export const isSecretPath = (path: string) => path.startsWith(`${SECRETS_DIR}/`) || K8S_SECRET_PATH.test(path);
 
 /**
  * A Pi's own SSH host key (ed25519), made once by labgen so the image can bake it in and its

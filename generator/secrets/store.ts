@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { MetaFile } from '../writer/apply.js';
 import { writeFileAtomic } from '../writer/atomic.js';
 import { hostKeySecret, KNOWN_HOSTS, LABGEN_DIR, SECRET, SECRETS_DIR } from './paths.js';
 
@@ -96,8 +97,18 @@ export interface SecretsResult {
   hostKeys: Record<string, HostKey>;
   /** files that do not exist yet (made in memory; written only by `persist`) */
   missing: string[];
+  /** every secret file of this lab, by name under .labgen/secrets/ (what the manifest records) */
+  names: string[];
+  /**
+   * secrets labgen made before (`recorded`) that are gone: the lab's identity, which a new
+   * secret would replace without a word (a lab carried without `export --with-secrets`)
+   */
+  lost: string[];
   /** a secret's bytes by its file name under .labgen/secrets/ (setup.sh's secrets/ folder holds copies) */
   file: (name: string) => Buffer | undefined;
+  /** the missing files, for the writer's transaction: paths relative to the lab folder */
+  pending: () => MetaFile[];
+  /** write the missing files now, outside a transaction (tests, tools) */
   persist: () => void;
 }
 
@@ -112,13 +123,30 @@ function pinnedNames(known: string): Set<string> {
 /** `node01,10.0.0.2 ssh-ed25519 AAAA…`: a Pi's host key pinned under its name and address. */
 const pinLine = (node: PiIdentity, publicKey: string) => `${node.name},${node.ip} ${publicKey.split(' ').slice(0, 2).join(' ')}\n`;
 
+/** known_hosts without the lines that pin `names` (their host keys are new). */
+function unpin(known: string, names: ReadonlySet<string>): string {
+  if (!names.size) return known;
+  return known
+    .split(/(?<=\n)/)
+    .filter((line) => line.startsWith('#') || line.startsWith('@') || !(line.split(/\s+/)[0] ?? '').split(',').some((n) => names.has(n)))
+    .join('');
+}
+
+export interface LoadOptions {
+  /**
+   * the secret files the manifest says labgen made for this lab; any of them missing is `lost`.
+   * Undefined (a manifest from before labgen recorded them): every secret of the lab's own.
+   */
+  recorded?: readonly string[];
+}
+
 /**
  * Read the lab's secrets; make the missing ones in memory. Nothing is written until persist().
  * `pis`: the lab's Pis, each of which gets its own SSH host key (made once, for the image to
  * bake in) pinned in .labgen/known_hosts under its name and address, so the first connection to
  * a flashed Pi is already verified. A Pi with a pin under its name keeps it.
  */
-export function loadSecrets(labDir: string, labName: string, pis: readonly PiIdentity[] = []): SecretsResult {
+export function loadSecrets(labDir: string, labName: string, pis: readonly PiIdentity[] = [], opts: LoadOptions = {}): SecretsResult {
   const dir = join(labDir, SECRETS_DIR);
   let sshKey: Secrets['sshKey'] | undefined;
   const values: Record<string, string> = {};
@@ -157,36 +185,50 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     grafanaAdminPassword: values.grafanaAdminPassword!,
   };
   // every Pi is pinned in known_hosts (made from the secrets, like the lab folder: the same
-  // secrets give the same file); a Pi already pinned under its name is left as it is
+  // secrets give the same file); a Pi already pinned under its name keeps its pin, unless its
+  // host key is new (--new-secrets): then the old pin goes
   const knownHosts = join(labDir, KNOWN_HOSTS);
-  const known = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
+  const read = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
+  const rekeyed = new Set(pis.filter((p) => missing.includes(hostKeySecret(p.name))).map((p) => p.name));
+  const known = unpin(read, rekeyed);
   const pinned = pinnedNames(known);
   const unpinned = pis.filter((p) => !pinned.has(p.name));
-  if (unpinned.length) missing.push(KNOWN_HOSTS_ENTRY);
+  if (unpinned.length || known !== read) missing.push(KNOWN_HOSTS_ENTRY);
   const hostKeys: Record<string, HostKey> = Object.fromEntries(
     pis.map(({ name }) => [name, { private: values[`hostKey:${name}`]!, public: values[`hostKeyPub:${name}`]! }]),
   );
+  const names = Object.values(entries).map((e) => e.file);
+  // before manifests recorded them: the lab's own secrets, and the host keys of the Pis pinned
+  const recorded = opts.recorded ?? names.filter((n) => !n.startsWith('hostkeys/') || pinnedNames(read).has(n.split('/')[1]!));
+  const lost = recorded.filter((n) => missing.includes(n));
+
+  const pending = (): MetaFile[] => {
+    const toWrite = new Set(missing);
+    const files: MetaFile[] = [];
+    if (!existsSync(join(dir, '.gitignore')))
+      files.push({ path: `${SECRETS_DIR}/.gitignore`, contents: '# labgen: secrets never go into git\n*\n', dirMode: 0o700 });
+    for (const [key, e] of Object.entries(entries))
+      if (toWrite.has(e.file)) files.push({ path: `${SECRETS_DIR}/${e.file}`, contents: Buffer.from(values[key]!, 'latin1'), mode: 0o600, dirMode: 0o700 });
+    if (toWrite.has(KNOWN_HOSTS_ENTRY)) {
+      const add = unpinned.map((node) => pinLine(node, hostKeys[node.name]!.public)).join('');
+      files.push({ path: KNOWN_HOSTS, contents: `${known}${known && !known.endsWith('\n') ? '\n' : ''}${add}` });
+    }
+    return files;
+  };
   const persist = () => {
     mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o700);
-    const ignore = join(dir, '.gitignore');
-    if (!existsSync(ignore)) writeFileAtomic(ignore, '# labgen: secrets never go into git\n*\n', 0o644);
-    const toWrite = new Set(missing);
-    for (const [key, e] of Object.entries(entries))
-      if (toWrite.has(e.file)) {
-        const path = join(dir, e.file);
-        mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // hostkeys/<node>/
-        writeFileAtomic(path, Buffer.from(values[key]!, 'latin1'), 0o600);
-      }
-    if (unpinned.length) {
-      const add = unpinned.map((node) => pinLine(node, hostKeys[node.name]!.public)).join('');
-      writeFileAtomic(knownHosts, `${known}${known && !known.endsWith('\n') ? '\n' : ''}${add}`, 0o644);
+    for (const f of pending()) {
+      const path = join(labDir, f.path);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // hostkeys/<node>/
+      writeFileAtomic(path, f.contents!, f.mode ?? 0o644);
     }
   };
+  const keyOf = new Map(Object.entries(entries).map(([key, e]) => [e.file, key])); // push asks per Pi: no scan of 20,000 entries each time
   const file = (name: string) => {
-    const key = Object.keys(entries).find((k) => entries[k]!.file === name);
+    const key = keyOf.get(name);
     return key === undefined ? undefined : Buffer.from(values[key]!, 'latin1');
   };
-  return { secrets, hostKeys, missing, file, persist };
+  return { secrets, hostKeys, missing, names, lost, file, pending, persist };
 }

@@ -1,6 +1,6 @@
 import yaml from 'js-yaml';
 import { LAB_SCHEMA } from '../plan/lab-schema.js';
-import { type FlowValue, type LabDraft, serviceEntries } from './questions.js';
+import { type FlowValue, type LabDraft, serviceEntries } from './draft.js';
 
 /**
  * lab.yaml as `labgen init` writes it: built line by line from the lab the answers make, in the
@@ -52,13 +52,24 @@ function commentBlock(text: string): string[] {
   return [...lines, line];
 }
 
+/** The opening comment's first words and last sentence: who wrote the file, what to do with it. */
+export interface Heading {
+  by: string;
+  then: string;
+}
+
+export const INIT_HEADING: Heading = {
+  by: 'Written by `labgen init`',
+  then: 'Edit this file, then run `labgen generate` in this folder to update the lab.',
+};
+
 /** What the lab is, in two or three sentences, for the top of the file. */
-function about(lab: LabDraft): string {
+function about(lab: LabDraft, heading: Heading): string {
   const vms = 1 + lab.cluster.workers.count;
   const pis = lab.pis.nodes;
   const withRole = (r: string) => pis.filter((p) => p.roles.includes(r as never)).map((p) => p.name);
   const parts = [
-    `Written by \`labgen init\`: a laptop running a kubeadm cluster of ${plural(vms, 'VM')} and ${plural(pis.length, 'Raspberry Pi')} on the LAN ${lab.network.subnet}.`,
+    `${heading.by}: a laptop running a kubeadm cluster of ${plural(vms, 'VM')} and ${plural(pis.length, 'Raspberry Pi')} on the LAN ${lab.network.subnet}.`,
   ];
   if (pis.length) {
     const [storage, aptcache] = [withRole('storage'), withRole('aptcache')].map((names) => and(names));
@@ -74,19 +85,19 @@ function about(lab: LabDraft): string {
     );
     parts.push(`Roles: ${roles.join('; ')}.`);
   }
-  parts.push('Edit this file, then run `labgen generate` in this folder to update the lab.');
+  parts.push(heading.then);
   return parts.join(' ');
 }
 
 /** lab.yaml's text for the lab `lab`, its first line pointing editors at the JSON Schema `schema`. */
-export function labYaml(lab: LabDraft, schema: string): string {
+export function labYaml(lab: LabDraft, schema: string, heading: Heading = INIT_HEADING): string {
   const out: string[] = [];
   const put = (text: string, comment?: string) =>
     out.push(comment === undefined ? text : `${text.length < COMMENT_COLUMN - 1 ? text.padEnd(COMMENT_COLUMN) : `${text}   `}# ${comment}`);
   const key = (indent: number, k: string, v: FlowValue, comment?: string) => put(`${' '.repeat(indent)}${k}: ${flow(v)}`, comment);
 
   out.push(`# yaml-language-server: $schema=${schema}`);
-  out.push(...commentBlock(about(lab)));
+  out.push(...commentBlock(about(lab, heading)));
   key(0, 'version', lab.version);
   key(0, 'name', lab.name);
   key(0, 'domain', lab.domain);

@@ -1,20 +1,19 @@
-import { DEFAULTS, GATEWAY_HOST_INDEX } from '../model/defaults.js';
-import { intToIp, ipToInt, isCidr, isIPv4, parseSubnet } from '../model/ip.js';
-import { PI_OS, type PI_ROLES } from '../model/schema.js';
+import { intToIp, ipToInt, isIPv4 } from '../model/ip.js';
+import { PI_OS } from '../model/schema.js';
+import { DEFAULTS, SEED } from '../model/seed.js';
+import { POOL_SERVICE, SERVICE_KEYS, type ServiceKey, serviceSpec, withNeeds } from '../model/services.js';
+import { hostIn, type LabDraft, SEED_SERVICES, seedAddress, serviceEntries } from './draft.js';
 import type { QuestionKey } from './flags.js';
 
 /**
  * The one table of `labgen init` questions: for each, its key (= its flag, see ./flags.ts),
- * the prompt kind, the default (DEFAULTS, or the seed 003 lab for what DEFAULTS leaves out)
- * given the answers before it, and how the answer maps into the lab. ./ask.ts asks them in
- * this order; ./lab-yaml.ts writes the lab they make.
+ * the prompt kind, the default (the seed lab: DEFAULTS and SEED of model/seed.ts, the
+ * service table of model/services.ts) given the answers before it, and how the answer maps
+ * into the lab. ./ask.ts asks them in this order; ./lab-yaml.ts writes the lab they make.
  */
 
 export const NONE = 'none';
 export const K8S = 'k8s';
-
-export const SERVICES = ['metallb', 'coredns', 'gateway', 'certManager', 'headlamp', 'registry', 'monitoring', 'logging', 'tftp', 'sftp'] as const;
-export type ServiceName = (typeof SERVICES)[number];
 
 /** What the wizard knows once every question has an answer. */
 export interface Answers {
@@ -48,72 +47,6 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameKeys: Same<keyof Answers, QuestionKey> = true;
 void sameKeys;
 
-type Role = (typeof PI_ROLES)[number];
-type Scalar = string | number | boolean;
-export type FlowValue = Scalar | FlowValue[] | { [k: string]: FlowValue };
-
-/** The lab the answers make: every key the seed lab.yaml writes, in its order (./lab-yaml.ts). */
-export interface LabDraft {
-  version: 1;
-  name: string;
-  domain: string;
-  network: { subnet: string; gateway: string; dns: string[]; upstreamDns: string[]; dhcpRange: string };
-  cluster: {
-    provider: string;
-    box: string;
-    bridge: string;
-    kubernetesVersion: string;
-    cni: string;
-    podSubnet: string;
-    serviceSubnet: string;
-    controlPlane: { name: string; ip: string; cpus: number; memory: number };
-    workers: { count: number; namePrefix?: string; firstIp?: string; cpus?: number; memory?: number };
-  };
-  pis: { os: string; interface: string; user: string; authorizedKeys: string[]; nodes: { name: string; ip: string; roles: Role[] }[] };
-  storage?: { disk: string; exports: { name: string; size: string }[] };
-  services: Record<string, { [k: string]: FlowValue }>;
-  slurm?: { controller: string; ip?: string; partition: string; nodes: string[] };
-}
-
-/** What the seed 003 lab writes that DEFAULTS does not hold (no default in the model). */
-export const SEED = {
-  pis: 5,
-  authorizedKeys: ['~/.ssh/id_ed25519.pub'],
-  storage: { disk: '/dev/sda', exports: [{ name: 'vol1', size: '20G' }, { name: 'vol2', size: '20G' }] },
-  servicesOff: ['logging'] as string[],
-};
-
-/**
- * The seed lab's addresses as host numbers within the subnet: every default address follows the
- * subnet, so `--subnet 192.168.50.0/24` alone moves the whole lab.
- */
-export const LAYOUT = {
-  gateway: GATEWAY_HOST_INDEX,
-  firstPi: 2,
-  pool: [10, 49],
-  registry: 10,
-  coredns: 21,
-  tftp: 23,
-  sftp: 24,
-  gatewayService: 25,
-  registryUi: 26,
-  chartmuseum: 27,
-  slurmctld: 28,
-  grafana: 31,
-  prometheus: 32,
-  pushgateway: 33,
-  kibana: 34,
-  dhcp: [150, 199],
-  controlPlane: 210,
-  firstWorker: 220,
-} as const;
-
-/** Host `n` of the subnet (of the seed subnet while the answer is not a CIDR yet). */
-export function hostIn(subnet: string, n: number): string {
-  const s = parseSubnet(isCidr(subnet) ? subnet : DEFAULTS.network.subnet);
-  return intToIp(s.network + n);
-}
-
 /** The address `i` places after `ip`; an address that is not one stays as typed (the model names it). */
 function after(ip: string, i: number): string {
   return isIPv4(ip) ? intToIp((ipToInt(ip) + i) % 2 ** 32) : ip;
@@ -132,38 +65,15 @@ export function computePis(a: Pick<Answers, 'pis' | 'piNames' | 'storage' | 'apt
   return piNames(a).filter((n) => n !== a.storage && n !== a.aptcache);
 }
 
-/** slurmctld runs in the cluster only with the registry (its image), cert-manager and MetalLB (its IP). */
-const k8sControllerPossible = (a: Pick<Answers, 'services'>) => ['registry', 'certManager', 'metallb'].every((s) => a.services.includes(s));
+/**
+ * slurmctld runs in the cluster only with the registry (its image) and what that needs
+ * (cert-manager), and MetalLB (its IP).
+ */
+const K8S_CONTROLLER_NEEDS: readonly ServiceKey[] = [...withNeeds(['registry']), POOL_SERVICE];
+const k8sControllerPossible = (a: Pick<Answers, 'services'>) => K8S_CONTROLLER_NEEDS.every((s) => a.services.includes(s));
 
-/** Each service as lab.yaml writes it when on, its addresses from the layout. */
-export function serviceEntries(subnet: string): Record<ServiceName, { [k: string]: FlowValue }> {
-  const ip = (n: number) => hostIn(subnet, n);
-  return {
-    metallb: { addresses: [`${ip(LAYOUT.pool[0])}-${ip(LAYOUT.pool[1])}`] },
-    coredns: { ip: ip(LAYOUT.coredns) },
-    gateway: { ip: ip(LAYOUT.gatewayService) },
-    certManager: {},
-    headlamp: {},
-    registry: { ip: ip(LAYOUT.registry), ui: ip(LAYOUT.registryUi), chartmuseum: ip(LAYOUT.chartmuseum) },
-    monitoring: { grafana: ip(LAYOUT.grafana), prometheus: ip(LAYOUT.prometheus), pushgateway: ip(LAYOUT.pushgateway) },
-    logging: { enabled: true, ip: ip(LAYOUT.kibana) },
-    tftp: { ip: ip(LAYOUT.tftp) },
-    sftp: { ip: ip(LAYOUT.sftp) },
-  };
-}
-
-const SERVICE_ABOUT: Record<ServiceName, (a: Answers) => string> = {
-  metallb: (a) => `MetalLB: LoadBalancer IPs ${hostIn(a.subnet, LAYOUT.pool[0])}-${hostIn(a.subnet, LAYOUT.pool[1])}`,
-  coredns: (a) => `CoreDNS for ${a.domain} on ${hostIn(a.subnet, LAYOUT.coredns)}`,
-  gateway: (a) => `Gateway API: the web UIs by name, on ${hostIn(a.subnet, LAYOUT.gatewayService)}`,
-  certManager: () => 'cert-manager: TLS from the lab CA',
-  headlamp: () => 'Headlamp: the Kubernetes web UI',
-  registry: (a) => `private registry on ${hostIn(a.subnet, LAYOUT.registry)}, its UI and ChartMuseum`,
-  monitoring: () => 'Prometheus, Grafana and Pushgateway',
-  logging: () => 'Fluent Bit, Elasticsearch and Kibana (heavy on a laptop)',
-  tftp: (a) => `TFTP server on ${hostIn(a.subnet, LAYOUT.tftp)}`,
-  sftp: (a) => `SFTP server on ${hostIn(a.subnet, LAYOUT.sftp)}`,
-};
+/** A service's line in the checklist: its key and what it is, with its seed addresses in the subnet. */
+const serviceChoice = (key: ServiceKey, a: Answers) => `${key} — ${serviceSpec(key).choice({ domain: a.domain, seed: (k) => seedAddress(a.subnet, key, k) })}`;
 
 export type Kind = 'input' | 'number' | 'select' | 'checkbox';
 export type Parsed<V> = { ok: true; value: V } | { ok: false; reason: string };
@@ -243,14 +153,14 @@ export const QUESTIONS: readonly Question[] = [
     paths: [/^network\.subnet$/, /^network\.dhcpRange$/],
     into: (lab, v) => {
       lab.network.subnet = v;
-      lab.network.dhcpRange = `${hostIn(v, LAYOUT.dhcp[0])}-${hostIn(v, LAYOUT.dhcp[1])}`;
+      lab.network.dhcpRange = `${hostIn(v, SEED.hosts.dhcp[0])}-${hostIn(v, SEED.hosts.dhcp[1])}`;
     },
   }),
   q({
     key: 'gateway',
     kind: 'input',
     message: 'LAN gateway (the laptop, sharing its Wi-Fi)',
-    default: (a) => hostIn(a.subnet!, LAYOUT.gateway),
+    default: (a) => hostIn(a.subnet!, SEED.hosts.gateway),
     parse: text,
     show: str,
     paths: [/^network\.gateway$/],
@@ -260,7 +170,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'cpIp',
     kind: 'input',
     message: 'Control-plane VM IP',
-    default: (a) => hostIn(a.subnet!, LAYOUT.controlPlane),
+    default: (a) => hostIn(a.subnet!, SEED.hosts.controlPlane),
     parse: text,
     show: str,
     paths: [/^cluster\.controlPlane\.ip$/],
@@ -302,7 +212,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'workerIp',
     kind: 'input',
     message: 'First worker VM IP (the others follow it)',
-    default: (a) => hostIn(a.subnet!, LAYOUT.firstWorker),
+    default: (a) => hostIn(a.subnet!, SEED.hosts.firstWorker),
     parse: text,
     show: str,
     when: (a) => a.workers > 0,
@@ -365,7 +275,7 @@ export const QUESTIONS: readonly Question[] = [
     key: 'piIp',
     kind: 'input',
     message: 'First Pi IP (the others follow it)',
-    default: (a) => hostIn(a.subnet!, LAYOUT.firstPi),
+    default: (a) => hostIn(a.subnet!, SEED.hosts.firstPi),
     parse: text,
     show: str,
     when: (a) => a.pis > 0,
@@ -385,7 +295,8 @@ export const QUESTIONS: readonly Question[] = [
         name: { bullseye: 'bullseye (11; network by dhcpcd)', bookworm: 'bookworm (12; NetworkManager)', trixie: 'trixie (13; cloud-init)' }[os],
       })),
     paths: [/^pis\.os$/],
-    into: (lab, v) => void (lab.pis.os = v),
+    // the answer as typed: a value that is no release is the model's to refuse (validateLab)
+    into: (lab, v) => void (lab.pis.os = v as LabDraft['pis']['os']),
   }),
   q({
     key: 'storage',
@@ -422,15 +333,15 @@ export const QUESTIONS: readonly Question[] = [
     key: 'services',
     kind: 'checkbox',
     message: 'Services to run in the cluster',
-    default: () => SERVICES.filter((s) => !SEED.servicesOff.includes(s)),
+    default: () => [...SEED_SERVICES],
     parse: list,
     show: items,
-    choices: (a) => SERVICES.map((s) => ({ value: s, name: `${s} — ${SERVICE_ABOUT[s](a)}` })),
+    choices: (a) => SERVICE_KEYS.map((s) => ({ value: s, name: serviceChoice(s, a) })),
     paths: [/^services\.[A-Za-z]+$/],
     into: (lab, v, a) => {
       const on = serviceEntries(a.subnet);
-      lab.services = Object.fromEntries(SERVICES.map((s) => [s, v.includes(s) ? on[s] : { enabled: false }]));
-      lab.network.dns = [v.includes('coredns') ? hostIn(a.subnet, LAYOUT.coredns) : a.gateway];
+      lab.services = Object.fromEntries(SERVICE_KEYS.map((s) => [s, v.includes(s) ? on[s] : { enabled: false }]));
+      lab.network.dns = [v.includes('coredns') ? seedAddress(a.subnet, 'coredns', 'ip') : a.gateway];
     },
   }),
   q({
@@ -446,7 +357,7 @@ export const QUESTIONS: readonly Question[] = [
     parse: text,
     show: str,
     choices: (a) => [
-      { value: K8S, name: `k8s (in the cluster, on ${hostIn(a.subnet, LAYOUT.slurmctld)})` },
+      { value: K8S, name: `k8s (in the cluster, on ${hostIn(a.subnet, SEED.hosts.slurmctld)})` },
       ...piNames(a).map((n) => ({ value: n, name: n })),
       { value: NONE, name: 'none (no Slurm)' },
     ],
@@ -455,7 +366,7 @@ export const QUESTIONS: readonly Question[] = [
     paths: [/^slurm$/, /^slurm\.controller$/, /^slurm\.ip$/],
     into: (lab, v, a) => {
       if (v === NONE) delete lab.slurm;
-      else lab.slurm = { controller: v, ...(v === K8S ? { ip: hostIn(a.subnet, LAYOUT.slurmctld) } : {}), partition: DEFAULTS.slurm.partition, nodes: [] };
+      else lab.slurm = { controller: v, ...(v === K8S ? { ip: hostIn(a.subnet, SEED.hosts.slurmctld) } : {}), partition: DEFAULTS.slurm.partition, nodes: [] };
     },
   }),
   q({

@@ -1,6 +1,5 @@
 import type { FileKind } from '../plan/file-spec.js';
 import type { Decision } from './decide.js';
-import { paint } from './report.js';
 
 /**
  * What must happen after a change is written, from the decisions alone (pure: no fs, no lab).
@@ -20,6 +19,8 @@ import { paint } from './report.js';
  *   laptop  copy laptop/hosts into /etc/hosts (Windows: hosts.windows); ssh_config is read in place.
  *   doc     nothing.
  * Only create/update/remove count: identical files, conflicts and kept files are not written.
+ * The result is data (typed actions a driver such as `labgen up` can carry out); impact-report.ts
+ * turns it into the commands a person runs.
  */
 
 export type Change = 'create' | 'update' | 'remove';
@@ -32,13 +33,24 @@ export interface ChangedFile {
   target?: string;
 }
 
+/** One thing to do next, as data. `vms: []` in vm-provision: every VM. */
+export type NextAction =
+  | { do: 'image'; pis: string[] }
+  | { do: 'push'; pis: string[] }
+  | { do: 'vm-up'; vms: string[] }
+  | { do: 'vm-provision'; vms: string[]; reload: boolean }
+  | { do: 'node-delete'; vm: string }
+  | { do: 'k8s-apply' }
+  | { do: 'slurm-reconfigure'; on?: string }
+  | { do: 'copy-hosts'; unix: boolean; windows: boolean };
+
 export interface ImpactGroup {
   kind: FileKind;
-  /** commands to run next for this group, in order (none for docs) */
-  steps: string[];
+  /** what to do next for this group, in order (nothing for docs) */
+  actions: NextAction[];
   /** why, and what else to know */
   notes: string[];
-  /** the hosts the steps act on (Pis to push, VMs to provision); empty: the group as a whole */
+  /** the hosts the actions act on (Pis to push, VMs to provision); empty: the group as a whole */
   hosts: string[];
   files: ChangedFile[];
 }
@@ -46,7 +58,7 @@ export interface ImpactGroup {
 export interface Impact {
   /** every change is a new file and nothing else exists: a new lab folder, README.md has the steps */
   fresh: boolean;
-  /** in the order the steps should run: pi, vm, k8s, slurm, laptop, doc; only groups with a change */
+  /** in the order the actions should run: pi, vm, k8s, slurm, laptop, doc; only groups with a change */
   groups: ImpactGroup[];
 }
 
@@ -54,7 +66,8 @@ const ORDER: FileKind[] = ['pi', 'vm', 'k8s', 'slurm', 'laptop', 'doc'];
 
 // one collator: `localeCompare` with options builds a new one per call (11 ms of a 5-Pi generate)
 const byName = new Intl.Collator('en', { numeric: true }).compare;
-const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort(byName);
+/** Host names, unique, in natural order (node2 before node10). */
+export const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort(byName);
 
 /** Kind and host of a lab folder path, for orphans (no FileSpec) and as the fallback. */
 export function kindOfPath(path: string): { kind: FileKind; host?: string } {
@@ -74,7 +87,6 @@ function classify(d: Decision): { kind: FileKind; host?: string } {
 }
 
 const isChange = (d: Decision): d is Decision & { action: Change } => d.action === 'create' || d.action === 'update' || d.action === 'remove';
-const PI_HOSTS_FILE = /^pis\/[^/]+\/rootfs\/etc\/hosts$/;
 
 interface Ctx {
   all: Decision[];
@@ -96,40 +108,41 @@ function hostSets(ctx: Ctx, kind: FileKind) {
 
 function piGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
   const { planned, fresh, gone, changedHosts } = hostSets(ctx, 'pi');
-  const running = (h: string) => !fresh.includes(h) && !gone.includes(h);
-  const hostsChanged = files.some((f) => f.action !== 'remove' && PI_HOSTS_FILE.test(f.path) && running(f.host!));
+  const notRunning = new Set([...fresh, ...gone]); // a Set: a 10,000-Pi lab asks once per file
+  const running = (h: string) => !notRunning.has(h);
+  const hostsChanged = files.some((f) => f.action !== 'remove' && f.target === '/etc/hosts' && running(f.host!));
   const push = (hostsChanged ? planned : changedHosts).filter(running);
-  const steps: string[] = [];
+  const actions: NextAction[] = [];
   const notes: string[] = [];
   if (fresh.length) {
-    steps.push(`labgen image ${fresh.join(' ')} --base raspios.img`);
+    actions.push({ do: 'image', pis: fresh });
     notes.push(`new Pi${fresh.length > 1 ? 's' : ''} ${fresh.join(', ')}: flash the image and boot it (push reaches a Pi once it runs)`);
   }
-  if (push.length) steps.push(`labgen push ${push.join(' ')}`);
+  if (push.length) actions.push({ do: 'push', pis: push });
   if (hostsChanged && push.length > 1) notes.push("every Pi: the lab's /etc/hosts changed");
   for (const h of gone) notes.push(`${h} left the lab: its files were removed; nothing to push (shut it down)`);
-  return { kind: 'pi', steps, notes, hosts: push, files };
+  return { kind: 'pi', actions, notes, hosts: push, files };
 }
 
 function vmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
   const { fresh, gone } = hostSets(ctx, 'vm');
   const shared = files.filter((f) => !f.host);
-  const own = sorted(files.filter((f) => f.host && !fresh.includes(f.host) && !gone.includes(f.host)).map((f) => f.host!));
+  const notRunning = new Set([...fresh, ...gone]);
+  const own = sorted(files.filter((f) => f.host && !notRunning.has(f.host)).map((f) => f.host!));
   const reload = files.some((f) => f.path === 'Vagrantfile' && f.action === 'update');
-  const steps: string[] = [];
+  const actions: NextAction[] = [];
   const notes: string[] = [];
-  if (fresh.length) steps.push(`vagrant up ${fresh.join(' ')}`);
+  if (fresh.length) actions.push({ do: 'vm-up', vms: fresh });
   const hosts = shared.length ? [] : own;
   if (shared.length || own.length) {
-    const which = hosts.length ? ` ${hosts.join(' ')}` : '';
-    steps.push(reload ? `vagrant reload --provision${which}` : `vagrant provision${which} (or labgen up)`);
+    actions.push({ do: 'vm-provision', vms: hosts, reload });
     if (reload) notes.push('the Vagrantfile changed: addresses, CPUs and memory take a VM restart');
   }
   for (const h of gone) {
-    steps.push(`kubectl delete node ${h}`);
+    actions.push({ do: 'node-delete', vm: h });
     notes.push(`${h} left the lab: delete the VM too (\`vagrant destroy -f ${h}\` works only while the Vagrantfile still names it: before \`labgen generate\`)`);
   }
-  return { kind: 'vm', steps, notes, hosts, files };
+  return { kind: 'vm', actions, notes, hosts, files };
 }
 
 function k8sGroup(ctx: Ctx, files: ChangedFile[], viaSlurm: boolean): ImpactGroup {
@@ -139,27 +152,35 @@ function k8sGroup(ctx: Ctx, files: ChangedFile[], viaSlurm: boolean): ImpactGrou
   const goneDirs = sorted(files.filter((f) => f.action === 'remove' && f.path.split('/').length > 2).map((f) => f.path.split('/')[1]!));
   for (const dir of goneDirs.filter((x) => !plannedDirs.has(x)))
     notes.push(
-      `k8s/${dir}/ is gone: apply does not delete its objects; before \`labgen generate\`: kubectl kustomize --load-restrictor LoadRestrictionsNone k8s/${dir} | kubectl delete -f -`,
+      `k8s/${dir}/ is gone: apply does not delete its objects; before \`labgen generate\`: kubectl kustomize k8s/${dir} | kubectl delete -f -`,
     );
-  return { kind: 'k8s', steps: plannedDirs.size ? ['k8s/apply.sh'] : [], notes, hosts: [], files };
+  return { kind: 'k8s', actions: plannedDirs.size ? [{ do: 'k8s-apply' }] : [], notes, hosts: [], files };
 }
 
 /** A Pi scontrol can run on: the controller Pi, else the first Slurm compute Pi. */
 function slurmPi(ctx: Ctx): string | undefined {
-  const hostOf = (re: RegExp) => sorted(ctx.all.filter((d) => d.spec && re.test(d.path)).map((d) => d.spec!.host ?? kindOfPath(d.path).host!))[0];
-  return hostOf(/^pis\/[^/]+\/rootfs\/etc\/slurm\/slurm\.conf$/) ?? hostOf(/^pis\/[^/]+\/rootfs\/etc\/default\/slurmd$/);
+  const hostOf = (target: string) => sorted(ctx.all.flatMap((d) => (d.spec?.target?.path === target && d.spec.host ? [d.spec.host] : [])))[0];
+  return hostOf('/etc/slurm/slurm.conf') ?? hostOf('/etc/default/slurmd');
 }
 
 function slurmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
-  const pi = slurmPi(ctx);
-  const step = pi ? `ssh -F laptop/ssh_config ${pi} sudo scontrol reconfigure` : 'scontrol reconfigure';
-  return { kind: 'slurm', steps: [step], notes: ['configless slurmds fetch the new slurm.conf from slurmctld'], hosts: [], files };
+  const on = slurmPi(ctx);
+  return { kind: 'slurm', actions: [{ do: 'slurm-reconfigure', ...(on ? { on } : {}) }], notes: ['configless slurmds fetch the new slurm.conf from slurmctld'], hosts: [], files };
 }
 
 function laptopGroup(files: ChangedFile[]): ImpactGroup {
-  const hosts = files.some((f) => f.path.startsWith('laptop/hosts'));
+  // a step only for the hosts files that changed (a kept one is not labgen's to send)
+  const changed = (path: string) => files.some((f) => f.path === path && f.action !== 'remove');
+  const [unix, windows] = [changed('laptop/hosts'), changed('laptop/hosts.windows')];
   const notes = files.some((f) => f.path === 'laptop/ssh_config') ? ['laptop/ssh_config is read in place (ssh -F laptop/ssh_config NODE): copy it again only if you copied it'] : [];
-  return { kind: 'laptop', steps: hosts ? ['copy laptop/hosts into /etc/hosts (Windows: laptop/hosts.windows)'] : [], notes, hosts: [], files };
+  return { kind: 'laptop', actions: unix || windows ? [{ do: 'copy-hosts', unix, windows }] : [], notes, hosts: [], files };
+}
+
+/** A kept file that misses a change, named in its group: the steps do not send the user to it. */
+function staleNotes(decisions: readonly Decision[], kind: FileKind): string[] {
+  return decisions
+    .filter((d) => d.action === 'kept' && d.stale && classify(d).kind === kind)
+    .map((d) => `${d.path} is kept as edited by hand and misses this change: bring it up to date first (\`labgen generate --dry-run\` shows the diff; --force overwrites it)`);
 }
 
 export function impact(decisions: readonly Decision[]): Impact {
@@ -181,52 +202,9 @@ export function impact(decisions: readonly Decision[]): Impact {
     if (kind === 'k8s' && (files.length || slurmInK8s)) groups.push(k8sGroup(ctx, files, slurmInK8s));
     if (kind === 'slurm' && files.length) groups.push(slurmGroup(ctx, files));
     if (kind === 'laptop' && files.length) groups.push(laptopGroup(files));
-    if (kind === 'doc' && files.length) groups.push({ kind: 'doc', steps: [], notes: [], hosts: [], files });
+    if (kind === 'doc' && files.length) groups.push({ kind: 'doc', actions: [], notes: [], hosts: [], files });
   }
+  for (const g of groups) g.notes.push(...staleNotes(all, g.kind));
   const fresh = changed.length > 0 && all.every((d) => d.action === 'create');
   return { fresh, groups };
-}
-
-/** Every step, in order. */
-export function nextSteps(imp: Impact): string[] {
-  return imp.fresh ? ['follow README.md ("Bring it up, in order")'] : imp.groups.flatMap((g) => g.steps);
-}
-
-const TITLE: Record<FileKind, string> = { pi: 'Pis', vm: 'VMs', k8s: 'k8s/', slurm: 'Slurm', laptop: 'laptop', doc: 'docs' };
-const MARK: Record<Change, string> = { create: '+', update: '', remove: '-' };
-
-function fileList(files: ChangedFile[], name: (f: ChangedFile) => string): string {
-  return files.map((f) => `${MARK[f.action]}${name(f)}`).join(', ');
-}
-
-/** The impact as a terminal report: a block per group, then one `next:` line (nothing when no change). */
-export function impactLines(imp: Impact, tty: boolean, heading = 'what next:'): string[] {
-  if (!imp.groups.length) return [];
-  const pad = 9;
-  const lines: string[] = [paint('bold', heading, tty)];
-  if (imp.fresh) {
-    lines.push(`  a new lab folder: ${nextSteps(imp)[0]}`);
-    return lines;
-  }
-  const indent = ' '.repeat(pad + 3);
-  for (const g of imp.groups) {
-    lines.push(`  ${paint('bold', TITLE[g.kind].padEnd(pad), tty)} ${g.steps.length ? g.steps.join('; ') : 'nothing to do'}`);
-    for (const n of g.notes) lines.push(`${indent}${paint('gray', n, tty)}`);
-    if (g.kind === 'pi') {
-      // Pis with the same changes share a line: "node01 node02 node04  /etc/hosts"
-      const rows = new Map<string, string[]>();
-      for (const h of sorted(g.files.map((f) => f.host!))) {
-        const list = fileList(
-          g.files.filter((f) => f.host === h),
-          (f) => f.target ?? f.path.slice(`pis/${h}/`.length),
-        );
-        rows.set(list, [...(rows.get(list) ?? []), h]);
-      }
-      const width = Math.max(...[...rows.values()].map((hs) => hs.join(' ').length));
-      for (const [list, hs] of rows) lines.push(`${indent}${hs.join(' ').padEnd(width)}  ${list}`);
-    } else lines.push(`${indent}${fileList(g.files, (f) => f.path)}`);
-  }
-  const steps = nextSteps(imp);
-  if (steps.length) lines.push(`${paint('bold', 'next:', tty)} ${steps.join('; ')}`);
-  return lines;
 }

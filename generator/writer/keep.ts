@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABGEN_DIR } from '../secrets/paths.js';
 import type { Decision } from './decide.js';
+import { contentSha, type Manifest } from './manifest.js';
 
 /**
  * .labgen/keep: files the user chose to keep as edited by hand (answered "keep" at the conflict
@@ -16,8 +17,9 @@ import type { Decision } from './decide.js';
  * - `--force` (or "overwrite" at the prompt) still overwrites it, and the line is dropped;
  * - a line stays while its file is kept or identical to labgen's output; it is dropped when
  *   labgen writes or removes the file, or when the file is neither planned nor in the manifest.
- * The manifest keeps the record of what labgen last wrote for a kept file, so a kept file is
- * still told apart from labgen's output later.
+ * The manifest keeps, for a kept file, the version of labgen's it was kept against (what labgen
+ * last wrote, or what it would have written when "keep" was answered), so a kept file is still
+ * told apart from labgen's output later, and one that misses a later change is `stale`.
  */
 export const KEEP = `${LABGEN_DIR}/keep`;
 
@@ -42,9 +44,21 @@ export function serializeKeep(paths: Iterable<string>): string | undefined {
   return sorted.length ? `${sorted.join('\n')}\n` : undefined;
 }
 
-/** A conflict over a planned file listed in keep becomes `kept`. Pure. */
-export function withKept(decisions: readonly Decision[], keep: ReadonlySet<string>): Decision[] {
-  return decisions.map((d) => (d.action === 'conflict' && d.spec && keep.has(d.path) ? { ...d, action: 'kept' } : d));
+/** Why a kept file is stale, as its report says it. */
+export const STALE_REASON = "edited by hand; stale: labgen's version changed since it was kept";
+
+/**
+ * A conflict over a planned file listed in keep becomes `kept`; `stale` when what labgen would
+ * write is no longer what it wrote (or would have written) when the file was kept: the manifest
+ * holds that version (nextManifest), so the hand edit misses a change made since. Pure.
+ */
+export function withKept(decisions: readonly Decision[], keep: ReadonlySet<string>, manifest: Manifest = new Map()): Decision[] {
+  return decisions.map((d) => {
+    if (d.action !== 'conflict' || !d.spec || !keep.has(d.path)) return d;
+    const record = manifest.get(d.path);
+    const stale = record !== undefined && record.sha256 !== contentSha(d.spec);
+    return stale ? { ...d, action: 'kept', stale, reason: STALE_REASON } : { ...d, action: 'kept' };
+  });
 }
 
 /** The keep list after these (final) decisions: kept planned files, and listed files still identical. */

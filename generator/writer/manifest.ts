@@ -14,7 +14,12 @@ export interface ManifestEntry {
   sha256: string;
   mode: number;
 }
-export type Manifest = Map<string, ManifestEntry>;
+/**
+ * `secrets`: the names of the lab's secret files (under .labgen/secrets/) when it was last
+ * generated, so a lab folder carried without them is told from a new one (undefined: a manifest
+ * from before labgen recorded them).
+ */
+export type Manifest = Map<string, ManifestEntry> & { secrets?: readonly string[] };
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -31,8 +36,10 @@ export function readManifest(labDir: string): Manifest {
   const file = join(labDir, MANIFEST);
   if (!existsSync(file)) return new Map();
   try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, { sha256: string; mode: string }> };
-    return new Map(Object.entries(doc.files).map(([p, e]) => [p, { sha256: e.sha256, mode: parseInt(e.mode, 8) }]));
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { secrets?: string[]; files: Record<string, { sha256: string; mode: string }> };
+    const m: Manifest = new Map(Object.entries(doc.files).map(([p, e]) => [p, { sha256: e.sha256, mode: parseInt(e.mode, 8) }]));
+    if (Array.isArray(doc.secrets)) m.secrets = doc.secrets;
+    return m;
   } catch (e) {
     throw new LabgenError(EXIT.failure, `${MANIFEST} is unreadable: ${(e as Error).message}`, {
       hint: 'restore it from git, or delete it: every existing file is then treated as not written by labgen',
@@ -45,5 +52,6 @@ export function serializeManifest(m: Manifest): string {
   const files = Object.fromEntries(
     [...m.keys()].sort().map((p) => [p, { sha256: m.get(p)!.sha256, mode: m.get(p)!.mode.toString(8).padStart(4, '0') }]),
   );
-  return `${JSON.stringify({ version: 1, generator: 'labgen', files }, null, 2)}\n`;
+  const secrets = m.secrets && [...m.secrets].sort();
+  return `${JSON.stringify({ version: 1, generator: 'labgen', ...(secrets ? { secrets } : {}), files }, null, 2)}\n`;
 }

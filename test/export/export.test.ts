@@ -50,6 +50,8 @@ function filesUnder(base: string, rel = ''): string[] {
 
 const names = (zip: ZipEntry[]) => zip.map((e) => e.name);
 const SECRETS = '.labgen/secrets/';
+/** labgen's copies of the secrets for kustomize: k8s/<folder>/secrets/ (their .gitignore included) */
+const K8S_SECRETS = /^k8s\/[^/]+\/secrets\//;
 
 /** Writes the zip's entries under `to`, with their modes (what unzip does). */
 function extract(zip: ZipEntry[], to: string): void {
@@ -73,15 +75,18 @@ describe('labgen export', () => {
     const zip = readZip(out);
     const listed = names(zip);
     expect(listed.filter((n) => n.startsWith(SECRETS))).toEqual([]);
+    expect(filesUnder(dir).filter((p) => K8S_SECRETS.test(p)).length).toBeGreaterThan(4); // there were some to leave out
+    expect(listed.filter((n) => K8S_SECRETS.test(n))).toEqual([]);
     expect(listed.filter((n) => /(^|\/)\.vagrant\/|\.DS_Store|\.swp$|labgen-tmp|\.zip$|\.img/.test(n))).toEqual([]);
     // everything else in the folder is there: lab.yaml, every generated file, .labgen/ metadata, the user's notes
     const expected = filesUnder(dir).filter(
-      (p) => !p.startsWith(SECRETS) && !/^\.vagrant\/|\.DS_Store$|\.swp$|labgen-tmp|\.zip$|\.img\.xz$/.test(p),
+      (p) => !p.startsWith(SECRETS) && !K8S_SECRETS.test(p) && !/^\.vagrant\/|\.DS_Store$|\.swp$|labgen-tmp|\.zip$|\.img\.xz$/.test(p),
     );
     expect(expected).toEqual(expect.arrayContaining(['lab.yaml', 'NOTES.md', '.labgen/manifest.json', 'pis/node03/setup.sh']));
     expect(listed.filter((n) => !n.endsWith('/')).sort()).toEqual(expected.sort());
     // and says what it left out
     expect(r.stdout).toMatch(/left out: \.labgen\/secrets\/ \(\d+ files: .*--with-secrets includes them\)/);
+    expect(r.stdout).toMatch(/, k8s\/\*\/secrets\/ \(\d+ files: .*--with-secrets includes them\)/);
     expect(r.stdout).toMatch(/\.vagrant\/ \(Vagrant's machine state\)/);
   });
 
@@ -100,6 +105,10 @@ describe('labgen export', () => {
     expect(secrets.map((e) => e.name)).toContain(`${SECRETS}id_ed25519`);
     expect(new Set(secrets.map((e) => e.mode))).toEqual(new Set([0o600]));
     expect(zip.find((e) => e.name === SECRETS)?.mode).toBe(0o700);
+    // and the copies in k8s/<folder>/secrets/, 0600 as on disk (their .gitignore 0644)
+    const copies = zip.filter((e) => K8S_SECRETS.test(e.name) && !e.dir);
+    expect(copies.map((e) => e.name).sort()).toEqual(filesUnder(dir).filter((p) => K8S_SECRETS.test(p)).sort());
+    for (const e of copies) expect([e.name, e.mode]).toEqual([e.name, e.name.endsWith('/.gitignore') ? 0o644 : 0o600]);
     expect(statSync(out).mode & 0o077).toBe(0); // the zip itself is private
   });
 

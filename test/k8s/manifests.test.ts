@@ -4,12 +4,13 @@
  * object of the output is validated:
  * - core kinds with kubernetes-models (the Kubernetes OpenAPI schemas);
  * - cert-manager kinds with @kubernetes-models/cert-manager;
- * - MetalLB and Gateway API kinds against the upstream CRDs' openAPIV3Schema in ../shared/crds/
- *   (ajv); skipped with one line where that folder is absent.
+ * - MetalLB and Gateway API kinds against the upstream CRDs' openAPIV3Schema, vendored in
+ *   test/fixtures/crds/ (ajv; its README names each file's project, version and URL). A missing
+ *   CRD file is a failure, never a skip.
  * A kind none of these knows fails the test: every object labgen writes is checked.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Certificate, ClusterIssuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { Ajv, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
@@ -18,6 +19,7 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UPSTREAM } from '../../generator/plan/versions.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { builtLabCache, K8S_LABS, type K8sObject } from './support.js';
@@ -47,31 +49,42 @@ const MODELS: Record<string, Validator> = {
   'cert-manager.io/v1/ClusterIssuer': model(ClusterIssuer),
 };
 
-const CRD_DIR = resolve(REPO_ROOT, '..', 'shared', 'crds');
+const CRD_DIR = join(REPO_ROOT, 'test', 'fixtures', 'crds');
 const CRD_GROUPS = ['metallb.io', 'gateway.networking.k8s.io'];
-const CRD_FOLDERS = ['metallb', 'gateway-api'];
+/** folder of test/fixtures/crds/ → the project's version labgen pins, and the kinds labgen writes of it */
+const CRD_FOLDERS = {
+  metallb: { version: UPSTREAM.metallb.version, kinds: ['metallb.io/v1beta1/IPAddressPool', 'metallb.io/v1beta1/L2Advertisement'] },
+  'gateway-api': {
+    version: UPSTREAM.gatewayApi.version,
+    kinds: ['gateway.networking.k8s.io/v1/GatewayClass', 'gateway.networking.k8s.io/v1/Gateway', 'gateway.networking.k8s.io/v1/HTTPRoute'],
+  },
+};
 
 interface Crd {
+  metadata: { annotations?: Record<string, string> };
   spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: object } }[] };
 }
 
-/** apiVersion/kind → ajv validator of the CRD's schema, for every CRD file in ../shared/crds/. */
+/** Every CRD file of a folder of test/fixtures/crds/, parsed (a missing folder throws: a failure, not a skip). */
+function crdFiles(dir: string): { file: string; crd: Crd }[] {
+  return readdirSync(join(CRD_DIR, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => ({ file: `${dir}/${file}`, crd: yaml.load(readFileSync(join(CRD_DIR, dir, file), 'utf8')) as Crd }));
+}
+
+/** apiVersion/kind → ajv validator of the CRD's schema, for every CRD file in test/fixtures/crds/. */
 function crdValidators(): Record<string, ValidateFunction> {
   // CRD schemas use OpenAPI and x-kubernetes-* keywords and Kubernetes formats: ignored here
   const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true, logger: false });
   const out: Record<string, ValidateFunction> = {};
-  for (const dir of CRD_FOLDERS) {
-    for (const file of readdirSync(join(CRD_DIR, dir)).filter((f) => f.endsWith('.yaml'))) {
-      const crd = yaml.load(readFileSync(join(CRD_DIR, dir, file), 'utf8')) as Crd;
+  for (const dir of Object.keys(CRD_FOLDERS))
+    for (const { crd } of crdFiles(dir))
       for (const v of crd.spec.versions) out[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = ajv.compile(v.schema.openAPIV3Schema);
-    }
-  }
   return out;
 }
 
-const HAVE_CRDS = CRD_FOLDERS.every((d) => existsSync(join(CRD_DIR, d)));
-if (!HAVE_CRDS) process.stderr.write(`skip MetalLB/Gateway API CRD validation: ${CRD_DIR} is absent\n`);
-const CRDS = HAVE_CRDS ? crdValidators() : {};
+let crds: Record<string, ValidateFunction> | undefined;
 
 /**
  * kustomize wraps long base64 values of generated Secrets at 70 columns; the API server's
@@ -88,15 +101,35 @@ function validate(obj: K8sObject): void {
   const m = MODELS[key];
   if (m) return m(unwrapSecretData(obj));
   if (CRD_GROUPS.includes(obj.apiVersion.split('/')[0]!)) {
-    if (!HAVE_CRDS) return;
-    const v = CRDS[key];
-    if (!v) throw new Error(`${key}: no CRD schema for it in ${CRD_DIR}`);
+    crds ??= crdValidators();
+    const v = crds[key];
+    if (!v) throw new Error(`${key}: no CRD schema for it in test/fixtures/crds/ (vendor its upstream CRD there, see its README.md)`);
     const data: unknown = obj;
     if (!v(data)) throw new Error(`${key} ${obj.metadata.name}: ${JSON.stringify(v.errors)}`);
     return;
   }
   throw new Error(`${key}: labgen writes it, but no test validates it (add its model)`);
 }
+
+describe('the vendored CRD schemas (test/fixtures/crds/)', () => {
+  const readme = readFileSync(join(CRD_DIR, 'README.md'), 'utf8');
+
+  it.each(Object.entries(CRD_FOLDERS))('%s: a schema for every kind labgen writes of it', (dir, { kinds }) => {
+    const found = crdFiles(dir).flatMap(({ crd }) => crd.spec.versions.map((v) => `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`));
+    expect(found).toEqual(expect.arrayContaining(kinds));
+  });
+
+  it.each(Object.entries(CRD_FOLDERS))('%s: the version labgen pins, each file named in the README with it', (dir, { version }) => {
+    for (const { file, crd } of crdFiles(dir)) {
+      const bundle = crd.metadata.annotations?.['gateway.networking.k8s.io/bundle-version'];
+      if (bundle) expect(bundle, file).toBe(version);
+      const row = readme.split('\n').find((l) => l.startsWith(`| ${file} |`));
+      expect(row, `${file} has no row in test/fixtures/crds/README.md`).toBeDefined();
+      expect(row!.split('|').map((c) => c.trim())[3], file).toBe(version);
+      expect(row, file).toContain(`/${version}/`);
+    }
+  });
+});
 
 const cache = builtLabCache();
 afterAll(() => cache.cleanupAll());
@@ -149,11 +182,9 @@ describeE2e('k8s/ built by kubectl kustomize', { commands: ['kubectl'] }, () => 
     };
     expect(broken('Deployment', (o) => delete o.spec.template.spec.containers[0].name)).toThrow();
     expect(broken('Certificate', (o) => (o.spec.issuerRef = 'lab-ca'))).toThrow();
-    if (HAVE_CRDS) {
-      expect(broken('Gateway', (o) => (o.spec.listeners[0].protocol = 7))).toThrow();
-      expect(broken('HTTPRoute', (o) => (o.spec.parentRefs = 'lab'))).toThrow();
-      expect(broken('IPAddressPool', (o) => (o.spec.addresses = '10.0.0.10-10.0.0.49'))).toThrow();
-    }
+    expect(broken('Gateway', (o) => (o.spec.listeners[0].protocol = 7))).toThrow();
+    expect(broken('HTTPRoute', (o) => (o.spec.parentRefs = 'lab'))).toThrow();
+    expect(broken('IPAddressPool', (o) => (o.spec.addresses = '10.0.0.10-10.0.0.49'))).toThrow();
   });
 
   it('the lab secrets never appear in the built objects in clear', async () => {

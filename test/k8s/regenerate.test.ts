@@ -1,13 +1,14 @@
 /**
  * Changing one service IP in lab.yaml and regenerating changes only the files that mention it
- * (generate's own decisions from prepare(), real secrets store included): a first generate into
- * a temp lab folder, lab.yaml edited, prepare again; every updated file must be one whose old
+ * (generate's own decisions from openLabFolder(), real secrets store included): a first generate into
+ * a temp lab folder, lab.yaml edited, opened again; every updated file must be one whose old
  * text had the old IP or whose new text has the new one, and the k8s/ files that give the
  * service its address must be among them.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { generate, prepare } from '../../generator/cli/generate.js';
+import { generate } from '../../generator/cli/generate.js';
+import { openLabFolder } from '../../generator/lab-folder/open.js';
 import { editFile, labDirFrom, removeDir } from '../support/tree.js';
 
 const dirs: string[] = [];
@@ -32,13 +33,13 @@ describe('regenerate after one service IP changes', () => {
     const file = join(dir, 'lab.yaml');
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     await generate({ lab: file });
-    const before = new Map(prepare({ lab: file }).decisions.map((d) => [d.path, d.current ?? '']));
+    const before = new Map(openLabFolder(file).decisions.map((d) => [d.path, d.current ?? '']));
 
     editFile(dir, 'lab.yaml', (s) => {
       expect(s).toContain(c.from);
       return s.replace(c.from, c.to);
     });
-    const after = prepare({ lab: file }).decisions;
+    const after = openLabFolder(file).decisions;
 
     expect(after.filter((d) => d.action === 'conflict' || d.action === 'remove' || d.action === 'create')).toEqual([]);
     const updated = after.filter((d) => d.action === 'update').map((d) => d.path).sort();

@@ -1,17 +1,14 @@
 /**
- * k8s/ of a lab, written to a temp lab folder with the fixed secrets in .labgen/secrets/ (where
- * the secretGenerators read them), and built by the real `kubectl kustomize` the way
- * k8s/apply.sh builds it. Memoised per lab variant: each is planned, written and built once.
+ * k8s/ of a lab, written to a temp lab folder (the planned files only, the fixed secrets' copies
+ * in k8s/<folder>/secrets/ among them: no .labgen/secrets/), and built by the real
+ * `kubectl kustomize` with no flags, as a user builds it. Memoised per lab variant: each is
+ * planned, written and built once.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
-import { SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
-import { REGISTRY_USER } from '../../generator/secrets/store.js';
-import { registryHost } from '../../generator/plan/k8s/registry.js';
-import { FIXED_SECRETS, type GeneratedLab, generatedLabCache, type LabOverrides } from '../support/generated.js';
+import { type GeneratedLab, generatedLabCache, type LabOverrides } from '../support/generated.js';
 
 const exec = promisify(execFile);
 
@@ -42,25 +39,8 @@ export const K8S_LABS: { name: string; file: string; overrides: LabOverrides }[]
   { name: 'rpi-slurm without gateway', file: 'labs/rpi-slurm/lab.yaml', overrides: { services: { gateway: { enabled: false } } } },
 ];
 
-/** The build command of k8s/apply.sh (secretGenerators read ../.labgen/secrets/). */
-export const KUSTOMIZE_ARGS = ['kustomize', '--load-restrictor', 'LoadRestrictionsNone'];
-
-/** .labgen/secrets/ as the secrets store (and apply.sh, for the pull secret) leave it. */
-async function writeSecrets(g: GeneratedLab): Promise<void> {
-  const dir = join(g.dir, SECRETS_DIR);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const s = FIXED_SECRETS;
-  const auth = Buffer.from(`${REGISTRY_USER}:${s.registryPassword}`).toString('base64');
-  const files: Record<string, string | Buffer> = {
-    [SECRET.sshPublicKey]: s.sshKey.public,
-    [SECRET.mungeKey]: Buffer.from(s.mungeKey, 'base64'),
-    [SECRET.registryPassword]: s.registryPassword,
-    [SECRET.registryHtpasswd]: s.registryHtpasswd,
-    [SECRET.grafanaAdminPassword]: s.grafanaAdminPassword,
-    [SECRET.registryDockerConfig]: `${JSON.stringify({ auths: { [registryHost(g.lab)]: { auth } } })}\n`,
-  };
-  for (const [name, contents] of Object.entries(files)) await writeFile(join(dir, name), contents, { mode: 0o600 });
-}
+/** `kubectl kustomize`, no flags: kustomize's default load restrictor (no file outside a kustomization's folder). */
+export const KUSTOMIZE_ARGS = ['kustomize'];
 
 export async function kustomize(dir: string): Promise<string> {
   const { stdout } = await exec('kubectl', [...KUSTOMIZE_ARGS, join(dir, 'k8s')], { maxBuffer: 64 * 1024 * 1024 });
@@ -77,7 +57,6 @@ export function builtLabCache() {
       if (!p) {
         p = (async () => {
           const lab = await labs.get(file, overrides);
-          await writeSecrets(lab);
           const objects = (yaml.loadAll(await kustomize(lab.dir)) as K8sObject[]).filter(Boolean);
           return { lab, objects };
         })();

@@ -23,7 +23,7 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as
   version: string;
   bin: Record<string, string>;
   scripts: Record<string, string>;
-  dependencies: Record<string, string>;
+  dependencies?: Record<string, string>;
 };
 
 let work: string;
@@ -58,23 +58,41 @@ describe('npm pack', () => {
   it('ships the bundle, the templates, example labs, the schema, README and package.json: nothing else', () => {
     const paths = packed.map((f) => f.path).sort();
     expect(tarball).toMatch(/labgen-\d+\.\d+\.\d+\.tgz$/);
-    for (const p of paths) expect([p, /^(dist\/bin\/[^/]+\.js|templates\/.+\.ejs|labs\/[^/]+\/lab\.yaml|schema\/lab\.schema\.json|README\.md|package\.json)$/.test(p)]).toEqual([p, true]);
+    for (const p of paths) expect([p, /^(dist\/bin\/[^/]+\.c?js|templates\/.+\.ejs|labs\/[^/]+\/lab\.yaml|schema\/lab\.schema\.json|README\.md|package\.json)$/.test(p)]).toEqual([p, true]);
     expect(paths).toEqual(expect.arrayContaining([pkg.bin.labgen!, 'labs/rpi-slurm/lab.yaml', 'schema/lab.schema.json', 'package.json', 'README.md']));
     // no sources, tests, fixtures, tsc output or maps
-    expect(paths.filter((p) => /(^|\/)(test|generator|rpi|bench|tmp)\/|\.ts$|\.map$|^dist\/generator/.test(p))).toEqual([]);
+    expect(paths.filter((p) => /(^|\/)(test|generator|drivers|rpi|bench|tmp)\/|\.ts$|\.map$|^dist\/(generator|drivers)/.test(p))).toEqual([]);
     // every template the plan reads (EJS) is there
     const templates = (readdirSync(join(REPO_ROOT, 'templates'), { recursive: true }) as string[]).filter((p) => p.endsWith('.ejs')).map((p) => `templates/${p}`);
     expect(paths).toEqual(expect.arrayContaining(templates));
   });
 
-  it('a real pack builds first (prepack), and what the bundle loads at run time is a dependency', () => {
+  it('a real pack builds first (prepack), and `dependencies` is exactly what the bundle loads at run time', () => {
     expect(pkg.scripts.prepack).toBe('npm run build');
-    // the bundle leaves ssh2 external (esbuild.config.mjs) and loads bcryptjs and ssh2 with require()
-    const bundle = packed.filter((f) => f.path.startsWith('dist/bin/')).map((f) => readFileSync(join(REPO_ROOT, f.path), 'utf8')).join('\n');
-    const runtime = new Set([...bundle.matchAll(/(?:require|import)\(["']([^"'./][^"']*)["']\)|from ?["']([^"'./][^"']*)["']/g)].map((m) => m[1] ?? m[2]!));
-    const external = [...runtime].filter((m) => !m.startsWith('node:') && !isBuiltin(m));
-    expect(external.length).toBeGreaterThan(0);
-    for (const m of external) expect([m, m in pkg.dependencies]).toEqual([m, true]);
+    // every module the shipped bundle still imports or requires (esbuild bundled the rest):
+    // `from "x"`, `import("x")`, `require("x")` (esbuild's `__require`) and `createRequire(import.meta.url)("x")`
+    const shipped = packed.filter((f) => f.path.startsWith('dist/bin/'));
+    const bundle = shipped.map((f) => readFileSync(join(REPO_ROOT, f.path), 'utf8')).join('\n');
+    // (a specifier has no spaces or brackets: text in a string such as `from "(...)"` is not one)
+    const spec = String.raw`["'\`]([\w@.:/+-]+)["'\`]`;
+    const loaded = [...bundle.matchAll(new RegExp(String.raw`(?:require|\bimport|\bcreateRequire\([^()]*\))\(\s*${spec}\s*\)|\bfrom\s*${spec}`, 'g'))].map((m) => m[1] ?? m[2]!);
+    expect(loaded).toContain('node:fs'); // the scan sees the bundle's imports
+    const external = [...new Set(loaded.filter((m) => !m.startsWith('.') && !m.startsWith('node:') && !isBuiltin(m)).map(packageName))].sort();
+    // nothing more (a bundled package listed there is downloaded by every npx for nothing), nothing less
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(external);
+    // what is a dependency is not bundled as well
+    for (const m of external) expect([m, bundle.includes(`node_modules/${m}/`)]).toEqual([m, false]);
+    // every file of its own the bundle loads (chunks, the packages loaded when needed: ssh2.cjs, bcryptjs.cjs) is shipped
+    const own = [...new Set(loaded.filter((m) => m.startsWith('./')).map((m) => `dist/bin/${m.slice(2)}`))];
+    // each package labgen's code loads only when needed (`createRequire(import.meta.url)('x')`) is one of them, as x.cjs
+    const lazy = ['dist/generator', 'dist/drivers'].flatMap((dir) =>
+      (readdirSync(join(REPO_ROOT, dir), { recursive: true }) as string[])
+        .filter((f) => f.endsWith('.js'))
+        .flatMap((f) => [...readFileSync(join(REPO_ROOT, dir, f), 'utf8').matchAll(/\bcreateRequire\(import\.meta\.url\)\((['"])([^'"./][^'"]*)\1\)/g)].map((m) => m[2]!)),
+    );
+    expect(lazy.length).toBeGreaterThan(0);
+    expect(own).toEqual(expect.arrayContaining(lazy.map((m) => `dist/bin/${m.replace('/', '+')}.cjs`)));
+    for (const f of own) expect([f, shipped.some((s) => s.path === f)]).toEqual([f, true]);
   });
 });
 
@@ -119,3 +137,5 @@ describe('the installed package (npx from the tarball, in an empty folder)', () 
 });
 
 const isBuiltin = (m: string) => builtinModules.includes(m.split('/')[0]!);
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name` */
+const packageName = (m: string) => m.split('/').slice(0, m.startsWith('@') ? 2 : 1).join('/');

@@ -3,7 +3,7 @@
  * drop-in that lets HTTPS repositories through; 02proxy on every other Pi.
  *
  * - unit: which Pi gets which file, with what contents, mode and restart;
- * - apt for real (TESTBED "apt proxy"): the real apt-cacher-ng runs in the foreground on the test
+ * - apt for real: the real apt-cacher-ng runs in the foreground on the test
  *   group's bridge address with the GENERATED zzz-labgen.conf in its config folder (plus the
  *   minimal files a config folder needs: cache/log folders and a backends_debian naming this
  *   machine's Debian mirror). A test host with the generated 02proxy and the generated /etc/hosts

@@ -271,7 +271,7 @@ function bridgeLab(subnet: string): Lab {
 
 describeE2e(
   'pi network: real dhcpcd reads the bullseye dhcpcd.conf on a test host',
-  { root: true, commands: ['ip', 'dhcpcd', 'sshd', 'ssh-keygen', 'unshare', 'nsenter', 'setpriv', 'tar'] },
+  { root: true, commands: ['ip', 'dhcpcd', 'sshd', 'ssh-keygen', 'unshare', 'nsenter', 'setpriv', 'tar', 'pidwait'] },
   () => {
     let group: TestHostGroup | undefined;
     beforeAll(async () => {
@@ -306,8 +306,13 @@ describeE2e(
       expect(resolv.match(/^nameserver .*$/gm)).toEqual([`nameserver ${net}.253`, `nameserver ${net}.252`]);
       expect(resolv).toMatch(/^search net\.test$/m);
 
-      // the oneshot dhcpcd is gone; take the default route out of the namespace again
-      expect((await host.exec('ps -eo comm=')).stdout.split('\n')).not.toContain('dhcpcd');
+      // the oneshot dhcpcd exits once eth0 is configured, but its -w parent returns first (under
+      // load its other processes are still exiting then): wait on them (pidwait: a pidfd each, no
+      // polling, no sleep; it returns at once when none is left), then none may still run (a
+      // zombie its parent has not reaped yet has exited: it does not count)
+      const left = await host.exec('pidwait -x dhcpcd; ps -eo stat=,comm= | awk \'$2 == "dhcpcd" && $1 !~ /^Z/\'');
+      expect(left.stdout + left.stderr).toBe('');
+      // take the default route out of the namespace again
       await run('ip', ['-n', host.netns, '-4', 'route', 'del', 'default']);
     });
   },

@@ -33,7 +33,7 @@ import {
   slurmConf,
   slurmPi,
 } from '../../generator/plan/slurm.js';
-import { SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
+import { isSecretPath, SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
 import { loadSecrets, type Secrets } from '../../generator/secrets/store.js';
 import { FIXED_SECRETS, loadLabWith, writeFiles } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
@@ -183,12 +183,16 @@ describe('slurmPi: the Slurm part of a Pi', () => {
     expect(dropIn.contents).toMatch(/^\[Unit\]\nConditionPathExists=$/m);
   });
 
-  it('never puts the munge key in a planned file (only setup.sh naming secrets/munge.key)', () => {
+  it('never puts the munge key in a planned file but the cluster\'s 0600 secret copy (setup.sh names secrets/munge.key)', () => {
     const raw = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 37 + 11) % 256));
     const secrets: Secrets = { ...FIXED_SECRETS, mungeKey: raw.toString('base64') };
     for (const file of [SEED, MINIMAL]) {
       const files = plan(loadLabWith(file), secrets);
-      for (const f of files) {
+      // k8s/<svc>/secrets/ holds the copies kustomize builds Secrets from (0600, git-ignored, never exported)
+      const copies = files.filter((f) => isSecretPath(f.path));
+      for (const f of copies) expect(f.mode, f.path).toBe(0o600);
+      if (file === SEED) expect(copies.find((f) => f.path === 'k8s/slurm/secrets/munge-key.yaml')?.contents).toContain(secrets.mungeKey);
+      for (const f of files.filter((x) => !isSecretPath(x.path))) {
         expect(f.contents, f.path).not.toContain(secrets.mungeKey.slice(0, 24));
         expect(f.contents, f.path).not.toContain(raw.subarray(0, 16).toString('latin1'));
         expect(f.contents, f.path).not.toContain(raw.subarray(0, 16).toString('hex'));

@@ -3,7 +3,7 @@
  * on the Pi with role storage; nfsExports() and storageWarnings().
  *
  * - unit: which Pi gets which file; export lines; the noRootSquash warning; nfsExports;
- * - exports for real (TESTBED "/etc/exports"): the real exportfs reads the generated file in a
+ * - exports for real: the real exportfs reads the generated file in a
  *   throwaway namespace (`unshare --net --mount`) where the file, a state folder for
  *   /var/lib/nfs and a hosts file are bind-mounted. The export folders /srv/nfs/NAME are made
  *   inside that namespace: a temp folder of this machine is bind-mounted over /srv (a real

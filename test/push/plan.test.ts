@@ -14,17 +14,24 @@ import { generate } from '../../generator/cli/generate.js';
 import { pushCommand } from '../../generator/cli/push.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import { loadSecrets } from '../../generator/secrets/store.js';
-import { asRoot, RemoteError } from '../../rpi/push/connection.js';
-import { confirmScript, guardScript } from '../../rpi/push/cutover.js';
-import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../rpi/push/known-hosts.js';
-import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets, sha256, STAGE } from '../../rpi/push/plan.js';
-import { candidates, type HostResult } from '../../rpi/push/push.js';
-import { listingScript, parseListing, type RemoteState } from '../../rpi/push/remote-state.js';
-import { failureLines, pushTable, table } from '../../rpi/push/report.js';
-import { setupSecrets, setupServices } from '../../rpi/push/setup-script.js';
-import { planLab } from '../support/generated.js';
+import type { Lab } from '../../generator/model/defaults.js';
+import { planWithFacts } from '../../generator/plan/index.js';
+import { PI_STAGE } from '../../generator/plan/pi-part.js';
+import { CommandError } from '../../drivers/base/failure.js';
+import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../drivers/base/known-hosts.js';
+import { asRoot } from '../../drivers/base/ssh.js';
+import { confirmScript, guardScript } from '../../drivers/push/cutover.js';
+import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets, sha256 } from '../../drivers/push/plan.js';
+import { candidates, type HostResult } from '../../drivers/push/push.js';
+import { listingScript, parseListing, type RemoteState } from '../../drivers/push/remote-state.js';
+import { failureLines, pushTable, table } from '../../drivers/push/report.js';
+import { FIXED_SECRETS, planLab } from '../support/generated.js';
 import { onPath } from '../support/prereq.js';
 import { labDirFrom, removeDir } from '../support/tree.js';
+
+const STAGE = PI_STAGE.dir;
+/** The plan's per-Pi facts of `lab` (what push reads besides the files). */
+const factsOf = (lab: Lab) => planWithFacts(lab, FIXED_SECRETS).pis;
 
 const temps: string[] = [];
 const tmp = (prefix = 'labgen-push-unit-') => {
@@ -49,7 +56,7 @@ const key = (comment = 'root@x'): { private: string; public: string; blob: Buffe
 function seed(overrides = {}) {
   const { lab, files } = planLab('labs/rpi-slurm/lab.yaml', overrides);
   const secret = (name: string) => (name === 'munge.key' ? Buffer.alloc(1024, 7) : undefined);
-  return { lab, files, targets: piTargets(lab, files, secret) };
+  return { lab, files, targets: piTargets(factsOf(lab), files, secret) };
 }
 const targetOf = (ts: PiTarget[], node: string) => ts.find((t) => t.node === node)!;
 const file = (t: PiTarget, path: string) => t.files.find((f) => f.path === path)!;
@@ -175,13 +182,16 @@ describe('secrets store: Pi host keys', () => {
 });
 
 describe('what each Pi should hold', () => {
-  it('setup.sh names its secrets and services', () => {
-    const { files } = seed();
+  it("the plan's facts name each Pi's secrets and services, as its setup.sh installs and keeps them", () => {
+    const { lab, files } = seed();
+    const pis = factsOf(lab);
     const setup = (n: string) => files.find((f) => f.path === `pis/${n}/setup.sh`)!.contents;
-    expect(setupSecrets(setup('node02'))).toEqual(['munge.key']);
-    expect(setupSecrets(setup('node01'))).toEqual([]);
-    expect(setupServices(setup('node02'))).toEqual(['munge', 'prometheus-node-exporter', 'slurmd']);
-    expect(setupServices("ensure_running 'a b'\n")).toEqual(['a b']);
+    expect(pis.get('node02')).toMatchObject({ secrets: ['munge.key'], services: ['munge', 'prometheus-node-exporter', 'slurmd'] });
+    expect(pis.get('node01')!.secrets).toEqual([]);
+    for (const [node, pi] of pis) {
+      expect([...setup(node).matchAll(/^install_file "\$secrets"\/(\S+)/gm)].map((m) => m[1]), node).toEqual(pi.secrets);
+      expect([...setup(node).matchAll(/^ensure_running (\S+)$/gm)].map((m) => m[1]), node).toEqual(pi.services);
+    }
   });
 
   it('every rootfs file goes to its target and a stage copy; setup.sh and its secrets to the stage folder', () => {
@@ -210,10 +220,10 @@ describe('what each Pi should hold', () => {
 
   it('the setup stamp follows setup.sh and its secrets', () => {
     const { lab, files } = planLab('labs/rpi-slurm/lab.yaml');
-    const a = piTargets(lab, files, () => Buffer.from('k1'))[1]!;
-    const b = piTargets(lab, files, () => Buffer.from('k2'))[1]!;
+    const a = piTargets(factsOf(lab), files, () => Buffer.from('k1'))[1]!;
+    const b = piTargets(factsOf(lab), files, () => Buffer.from('k2'))[1]!;
     expect(a.stamp).not.toBe(b.stamp);
-    expect(() => piTargets(lab, files, () => undefined)).toThrow(/needs the secret munge.key/);
+    expect(() => piTargets(factsOf(lab), files, () => undefined)).toThrow(/needs the secret munge.key/);
   });
 });
 
@@ -320,7 +330,7 @@ describe('remote scripts (run locally by sh)', () => {
   });
 
   it('upload: every file arrives whole, then each is renamed into place with its mode; the old one is kept as .labgen-prev', async () => {
-    const { installScript, payload } = await import('../../rpi/push/upload.js');
+    const { installScript, payload } = await import('../../drivers/push/upload.js');
     const dir = tmp();
     writeFileSync(join(dir, 'old'), 'before\n');
     const files = [
@@ -350,7 +360,7 @@ describe('remote scripts (run locally by sh)', () => {
     ['cut short in the second file', (p: Buffer) => p.subarray(0, secondFile + 4)],
     ['with a byte of the second file changed (tar cannot tell)', (p: Buffer) => Buffer.concat([p.subarray(0, secondFile), Buffer.from('X'), p.subarray(secondFile + 1)])],
   ])('upload: a payload %s places nothing at all and leaves no temp behind', async (_, spoil) => {
-    const { installScript, payload } = await import('../../rpi/push/upload.js');
+    const { installScript, payload } = await import('../../drivers/push/upload.js');
     const dir = tmp();
     writeFileSync(join(dir, 'a'), 'A0');
     writeFileSync(join(dir, 'b'), 'B0');
@@ -407,11 +417,11 @@ describe('report', () => {
       handlers: [],
       ms: 1234,
       notes: [],
-      failure: { step: 'setup.sh', message: 'x', command: 'bash /var/lib/labgen/setup.sh', code: 2, stderr: 'E: one\nE: two' },
+      failure: { host: 'pi2', step: 'setup.sh', message: 'x', command: 'bash /var/lib/labgen/setup.sh', code: 2, stderrTail: 'E: one\nE: two' },
     };
     expect(pushTable([failed], false)[2]).toBe('pi2   10.0.0.3  0      0         1.2s  FAILED (setup.sh)');
     expect(failureLines([failed])).toEqual(['pi2 (10.0.0.3): failed at setup.sh: `bash /var/lib/labgen/setup.sh` exited 2', '    E: one', '    E: two']);
-    expect(new RemoteError('upload', 'install 3 files', null, 'Connection lost').message).toBe('upload: `install 3 files` lost its connection: Connection lost');
+    expect(new CommandError('pi2', 'upload', 'install 3 files', null, 'Connection lost').message).toBe('upload: `install 3 files` lost its connection: Connection lost');
   });
 });
 

@@ -17,13 +17,14 @@ import { join } from 'node:path';
 import { connect as tcp } from 'node:net';
 import yaml from 'js-yaml';
 import { vi } from 'vitest';
-import { generate, prepare } from '../../generator/cli/generate.js';
+import { generate } from '../../generator/cli/generate.js';
+import { openLabFolder } from '../../generator/lab-folder/open.js';
 import { pushCommand } from '../../generator/cli/push.js';
 import { statusCommand } from '../../generator/cli/status.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
-import type { HostResult, Timing } from '../../rpi/push/push.js';
+import type { HostResult, Timing } from '../../drivers/push/push.js';
 import { NMCLI, SYSTEMCTL } from '../support/standins.js';
-import type { TestHost, TestHostGroup } from '../support/test-hosts.js';
+import { run, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
 /**
  * sshd as on Raspberry Pi OS: on every address of the host (the test-host default pins its first
@@ -91,7 +92,7 @@ export async function writeLab(labFile: string, lab: object): Promise<void> {
 }
 
 /** The plan of the lab folder, as push sees it. */
-export const planOf = (labFile: string): FileSpec[] => prepare({ lab: labFile }).decisions.flatMap((d) => (d.spec ? [d.spec] : []));
+export const planOf = (labFile: string): FileSpec[] => openLabFolder(labFile).decisions.flatMap((d) => (d.spec ? [d.spec] : []));
 
 function banner(ip: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -112,16 +113,32 @@ export async function waitForSshd(ip: string, timeoutMs = 10_000): Promise<void>
   throw new Error(`sshd on ${ip} did not come back`);
 }
 
-/** Give a host its labgen host key, as the image would (sshd re-execs itself on SIGHUP and re-reads it). */
+/** `ssh-ed25519 AAAA…` (type and key) the sshd at `ip` shows now, '' when it does not answer. */
+async function servedHostKey(ip: string): Promise<string> {
+  const r = await run('ssh-keyscan', ['-T', '2', '-t', 'ed25519', ip]);
+  const line = r.stdout.split('\n').find((l) => l.startsWith(`${ip} `));
+  return line ? line.split(' ').slice(1, 3).join(' ') : '';
+}
+
+/**
+ * Give a host its labgen host key, as the image would (sshd re-execs itself on SIGHUP and re-reads
+ * it). Done when sshd serves the new key: an answer alone may still come from the sshd before
+ * its re-exec (no fixed pause guesses how long that takes).
+ */
 export async function installHostKey(host: TestHost, labDir: string): Promise<void> {
   const dir = join(labDir, '.labgen/secrets/hostkeys', host.name);
   const { readFile } = await import('node:fs/promises');
+  const publicKey = (await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
   await host.writeFile('/etc/ssh/ssh_host_ed25519_key', { content: await readFile(join(dir, 'ssh_host_ed25519_key')), mode: 0o600 });
   await host.writeFile('/etc/ssh/ssh_host_ed25519_key.pub', await readFile(join(dir, 'ssh_host_ed25519_key.pub')));
   const r = await host.exec('kill -HUP 1');
   if (r.code !== 0) throw new Error(`HUP sshd on ${host.name}: ${r.stderr}`);
-  await new Promise((res) => setTimeout(res, 200));
-  await waitForSshd(host.ip);
+  const end = Date.now() + 20_000; // a bound for a broken sshd, not a wait: the loop ends as soon as the key is served
+  let served = '';
+  while ((served = await servedHostKey(host.ip)) !== publicKey) {
+    if (Date.now() > end) throw new Error(`sshd on ${host.name} does not serve its labgen host key after SIGHUP (serves: ${served || 'nothing'})\n${host.log()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
 }
 
 /** The lab key may log in as root and as `user` (created, with passwordless sudo, when not root). */

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fingerprint } from '../../rpi/push/known-hosts.js';
-import { STATE_FILE } from '../../rpi/push/state.js';
+import { fingerprint } from '../../drivers/base/known-hosts.js';
+import { STATE_FILE } from '../../drivers/push/state.js';
 import { describeE2e } from '../support/prereq.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { startHosts, type TestHostGroup } from '../support/test-hosts.js';
@@ -19,7 +19,7 @@ const blobOf = (publicLine: string) => Buffer.from(publicLine.trim().split(/\s+/
 
 describeE2e(
   'labgen push: host keys, dry run, the CLI (systemctl and nmcli are test-host stand-ins: no systemd here)',
-  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sha256sum', 'setsid', 'dpkg-query'] },
+  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sha256sum', 'setsid', 'dpkg-query', 'ssh-keyscan'] },
   () => {
     let group: TestHostGroup;
     let lab: LabOnHosts;

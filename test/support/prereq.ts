@@ -1,6 +1,6 @@
 /**
  * The rule for end-to-end tests that need root and Debian packages
- * (see /work/shared/TESTBED.md for the package list):
+ * (the packages `.ci/run` installs):
  *
  * - prerequisites present          → the suite runs;
  * - missing and CI=true            → the suite FAILS, naming what is missing

@@ -1,6 +1,6 @@
 /**
- * Simulated Raspberry Pis for end-to-end tests (recipe: /work/shared/TESTBED.md,
- * "Simulated Pis: network namespaces + real sshd"). Needs root.
+ * Simulated Raspberry Pis for end-to-end tests: network namespaces + real sshd. Needs root and
+ * the Debian packages `.ci/run` installs.
  *
  *   const group = await startHosts(3, { authorizedKey });
  *   group.hosts[0]  // { name: 'pi1', ip: '10.77.X.2', hostKey, exec, readFile, … }
@@ -224,7 +224,7 @@ async function usedOctets(): Promise<Set<number>> {
 async function reserveBridge(): Promise<{ octet: number; bridge: string }> {
   const used = await usedOctets();
   for (let k = 0; k < 254; k++) {
-    const octet = ((process.pid + k) % 254) + 1; // 1..254: 10.77.0.0/24 is TESTBED's manual example
+    const octet = ((process.pid + k) % 254) + 1; // 1..254: 10.77.0.0/24 is left for trying a test host by hand
     const bridge = `lgbr${octet}`;
     if (used.has(octet) || existsSync(`/sys/class/net/${bridge}`)) continue;
     const r = await run('ip', ['link', 'add', bridge, 'type', 'bridge']);

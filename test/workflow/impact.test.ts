@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import type { Decision } from '../../generator/writer/decide.js';
-import { impact, type ImpactGroup, impactLines, kindOfPath, nextSteps } from '../../generator/writer/impact.js';
+import { impact, type ImpactGroup, kindOfPath } from '../../generator/writer/impact.js';
+import { groupSteps, impactLines, nextSteps } from '../../generator/writer/impact-report.js';
 import { type LabOverrides, loadLabWith, planLab } from '../support/generated.js';
 import { decisionsBetween } from './support.js';
 
@@ -29,9 +30,9 @@ describe('impact: what must happen after a change', () => {
     // node03's own network file changes, and only node03's
     const network = pi.files.filter((f) => f.path.includes('NetworkManager'));
     expect(network.map((f) => [f.host, f.target])).toEqual([['node03', '/etc/NetworkManager/system-connections/lab-eth0.nmconnection']]);
-    expect(group(imp.groups, 'vm')!.steps).toEqual(['vagrant provision (or labgen up)']);
-    expect(group(imp.groups, 'k8s')!.steps).toEqual(['k8s/apply.sh']);
-    expect(group(imp.groups, 'slurm')!.steps).toEqual(['ssh -F laptop/ssh_config node02 sudo scontrol reconfigure']);
+    expect(groupSteps(group(imp.groups, 'vm')!)).toEqual(['vagrant provision (or labgen up)']);
+    expect(groupSteps(group(imp.groups, 'k8s')!)).toEqual(['k8s/apply.sh']);
+    expect(groupSteps(group(imp.groups, 'slurm')!)).toEqual(['ssh -F laptop/ssh_config node02 sudo scontrol reconfigure']);
     expect(nextSteps(imp)).toEqual([
       'labgen push node01 node02 node03 node04 node05',
       'vagrant provision (or labgen up)',
@@ -39,21 +40,29 @@ describe('impact: what must happen after a change', () => {
       'ssh -F laptop/ssh_config node02 sudo scontrol reconfigure',
       'copy laptop/hosts into /etc/hosts (Windows: laptop/hosts.windows)',
     ]);
-    expect(group(imp.groups, 'doc')!.steps).toEqual([]);
+    expect(groupSteps(group(imp.groups, 'doc')!)).toEqual([]);
+    // the same as data, for a driver to act on (labgen up)
+    expect(imp.groups.flatMap((g) => g.actions)).toEqual([
+      { do: 'push', pis: ['node01', 'node02', 'node03', 'node04', 'node05'] },
+      { do: 'vm-provision', vms: [], reload: false },
+      { do: 'k8s-apply' },
+      { do: 'slurm-reconfigure', on: 'node02' },
+      { do: 'copy-hosts', unix: true, windows: true },
+    ]);
   });
 
   it('a change on one Pi only pushes that Pi', () => {
     const { imp } = change({ storage: { exports: [{ name: 'vol1', size: '40G' }, { name: 'vol2', size: '20G' }] } });
     const pi = group(imp.groups, 'pi');
     expect(pi?.hosts).toEqual(['node01']);
-    expect(pi?.steps).toEqual(['labgen push node01']);
+    expect(groupSteps(pi!)).toEqual(['labgen push node01']);
     expect(pi?.files.every((f) => f.host === 'node01')).toBe(true);
   });
 
   it('a new Pi gets an image, the running ones a push (their /etc/hosts changed)', () => {
     const { imp } = change({ pis: { nodes: [...seedNodes(), { name: 'node06', ip: '10.0.0.8', roles: ['compute'] }] } });
     const pi = group(imp.groups, 'pi')!;
-    expect(pi.steps).toEqual(['labgen image node06 --base raspios.img', 'labgen push node01 node02 node03 node04 node05']);
+    expect(groupSteps(pi)).toEqual(['labgen image node06 --base raspios.img', 'labgen push node01 node02 node03 node04 node05']);
     expect(pi.hosts).not.toContain('node06');
     expect(pi.files.filter((f) => f.host === 'node06').every((f) => f.action === 'create')).toBe(true);
   });
@@ -62,7 +71,7 @@ describe('impact: what must happen after a change', () => {
     const nodes = seedNodes().filter((n) => n.name !== 'node05');
     const { imp } = change({ pis: { nodes }, slurm: { nodes: ['node02', 'node03', 'node04'] } });
     const pi = group(imp.groups, 'pi')!;
-    expect(pi.steps).toEqual(['labgen push node01 node02 node03 node04']);
+    expect(groupSteps(pi)).toEqual(['labgen push node01 node02 node03 node04']);
     expect(pi.notes.join('\n')).toMatch(/node05 left the lab/);
     expect(pi.files.filter((f) => f.host === 'node05').every((f) => f.action === 'remove')).toBe(true);
   });
@@ -72,7 +81,7 @@ describe('impact: what must happen after a change', () => {
     const after = planLab('labs/rpi-slurm/lab.yaml').files;
     const imp = impact(decisionsBetween(before, after));
     const k8s = group(imp.groups, 'k8s')!;
-    expect(k8s.steps).toEqual(['k8s/apply.sh']);
+    expect(groupSteps(k8s)).toEqual(['k8s/apply.sh']);
     expect(k8s.files.filter((f) => f.path.startsWith('k8s/sftp/')).every((f) => f.action === 'create')).toBe(true);
     // and turned off again: apply does not delete it, the note says how
     const off = impact(decisionsBetween(after, before));
@@ -81,10 +90,10 @@ describe('impact: what must happen after a change', () => {
 
   it('VMs: a worker more is `vagrant up`; a worker less is deleted from the cluster; the Vagrantfile means a reload', () => {
     const more = change({ cluster: { workers: { count: 4 } } }).imp;
-    expect(group(more.groups, 'vm')!.steps).toEqual(['vagrant up kv-worker-3', 'vagrant reload --provision']);
+    expect(groupSteps(group(more.groups, 'vm')!)).toEqual(['vagrant up kv-worker-3', 'vagrant reload --provision']);
     const less = change({ cluster: { workers: { count: 2 } } }).imp;
     const vm = group(less.groups, 'vm')!;
-    expect(vm.steps).toEqual(['vagrant reload --provision', 'kubectl delete node kv-worker-2']);
+    expect(groupSteps(vm)).toEqual(['vagrant reload --provision', 'kubectl delete node kv-worker-2']);
     expect(vm.notes.join('\n')).toMatch(/vagrant destroy -f kv-worker-2/);
   });
 
@@ -92,14 +101,14 @@ describe('impact: what must happen after a change', () => {
     const before = planLab('labs/rpi-slurm/lab.yaml').files;
     const after = before.map((f) => (f.path === 'provision/kubeadm/kv-worker-1.yaml' ? { ...f, contents: `${f.contents}# changed\n` } : f));
     const imp = impact(decisionsBetween(before, after));
-    expect(imp.groups.map((g) => [g.kind, g.steps, g.hosts])).toEqual([['vm', ['vagrant provision kv-worker-1 (or labgen up)'], ['kv-worker-1']]]);
+    expect(imp.groups.map((g) => [g.kind, groupSteps(g), g.hosts])).toEqual([['vm', ['vagrant provision kv-worker-1 (or labgen up)'], ['kv-worker-1']]]);
   });
 
   it('Slurm with the controller on a Pi: that Pi is pushed and runs scontrol; k8s/ is not involved', () => {
     const { imp } = change({ slurm: { partition: 'lab' } }, 'labs/minimal/lab.yaml');
     expect(kinds(imp.groups)).toEqual(['pi', 'slurm']);
-    expect(group(imp.groups, 'pi')!.steps).toEqual(['labgen push pi-a']);
-    expect(group(imp.groups, 'slurm')!.steps).toEqual(['ssh -F laptop/ssh_config pi-a sudo scontrol reconfigure']);
+    expect(groupSteps(group(imp.groups, 'pi')!)).toEqual(['labgen push pi-a']);
+    expect(groupSteps(group(imp.groups, 'slurm')!)).toEqual(['ssh -F laptop/ssh_config pi-a sudo scontrol reconfigure']);
   });
 
   it('Slurm with slurmctld in k8s: slurm/ is its ConfigMap, so k8s/ is re-applied first', () => {

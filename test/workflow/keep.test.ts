@@ -78,13 +78,51 @@ describe('conflicts on a terminal: overwrite / keep / show diff / abort', () => 
     const second = await run(file, { interactive: true, ask: again.ask });
     expect(second.code).toBe(EXIT.ok);
     expect(again.asked).toEqual([]);
-    expect(second.output).toMatch(/kept\s+laptop\/ssh_config\s+\(edited by hand\)/);
+    expect(second.output).toMatch(/kept\s+laptop\/ssh_config\s+\(edited by hand; stale/);
     expect(second.output).not.toMatch(/conflict/);
     expect(readFileSync(join(dir, SSH), 'utf8')).toBe(edited);
+    // labgen's ssh_config moved on (node03's address) since it was kept: the kept file is stale
     const check = await run(file, {}, { check: true });
-    expect(check.code).toBe(EXIT.ok);
-    expect(check.output).toMatch(/^up to date: .*1 kept/m);
+    expect(check.code).toBe(EXIT.failure);
+    expect(check.output).toMatch(/kept\s+laptop\/ssh_config\s+\(edited by hand; stale/);
     expect((await run(file)).code).toBe(EXIT.ok);
+  });
+
+  it('a kept file is stale once labgen’s version changes: generate and --check name it, and what next does not send the user to it', async () => {
+    const { dir, file } = lab();
+    await run(file);
+    const HOSTS = 'laptop/hosts';
+    editFile(dir, HOSTS, (t) => `${t}10.0.0.99 printer\n`);
+    expect((await run(file, { interactive: true, ask: script('keep').ask })).code).toBe(EXIT.ok);
+    // kept, nothing of labgen's changed since: not stale, --check passes
+    const fresh = await run(file, {}, { check: true });
+    expect(fresh.code).toBe(EXIT.ok);
+    expect(fresh.output).toMatch(/kept\s+laptop\/hosts\s+\(edited by hand\)$/m);
+
+    editFile(dir, 'lab.yaml', moveNode03('10.0.0.7'));
+    const check = await run(file, {}, { check: true });
+    expect(check.code).toBe(EXIT.failure);
+    expect(check.output).toMatch(/^out of date: /m);
+    expect(check.output).toMatch(/kept\s+laptop\/hosts\s+\(edited by hand; stale: labgen's version changed since it was kept\)/);
+
+    const dry = await run(file, {}, { dryRun: true });
+    expect(dry.output).toContain('--- a/laptop/hosts'); // what overwriting it would bring
+    expect(dry.output).toMatch(/^\+10\.0\.0\.7\s+node03/m);
+
+    const r = await run(file);
+    expect(r.code).toBe(EXIT.ok);
+    expect(readFileSync(join(dir, HOSTS), 'utf8')).toContain('10.0.0.99 printer');
+    expect(r.output).toMatch(/kept\s+laptop\/hosts\s+\(edited by hand; stale/);
+    const next = r.output.split('\n').find((l) => l.startsWith('next:'))!;
+    expect(next).toBeDefined();
+    expect(next).not.toContain('copy laptop/hosts into /etc/hosts');
+    expect(next).toContain('laptop/hosts.windows'); // the Windows file is labgen's and did change
+    expect(r.output).toContain('laptop/hosts is kept as edited by hand and misses this change');
+    // still stale on the next run, until the user settles it
+    expect((await run(file, {}, { check: true })).code).toBe(EXIT.failure);
+    expect((await run(file, {}, { force: true })).code).toBe(EXIT.ok);
+    expect(readFileSync(join(dir, HOSTS), 'utf8')).toMatch(/10\.0\.0\.7\s+node03/);
+    expect((await run(file, {}, { check: true })).code).toBe(EXIT.ok);
   });
 
   it('overwrite: the file is replaced with the generated one, nothing is remembered', async () => {

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { generate, prepare } from '../../generator/cli/generate.js';
+import { generate } from '../../generator/cli/generate.js';
+import { openLabFolder } from '../../generator/lab-folder/open.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import { apply, type FsOps, nextManifest, realFs } from '../../generator/writer/apply.js';
 import { editFile, labDirFrom, removeDir, snapshotTree } from '../support/tree.js';
@@ -42,7 +43,7 @@ describe('writer', () => {
     const again = await run(file);
     expect(again.output).toMatch(/^up to date: .* identical/m);
     expect(snapshotTree(dir, true)).toEqual(before); // same bytes, same inodes, same mtimes
-    expect(prepare({ lab: file }).decisions.every((d) => d.action === 'identical')).toBe(true);
+    expect(openLabFolder(file).decisions.every((d) => d.action === 'identical')).toBe(true);
   });
 
   it('writes secrets once, 0600 in a 0700 folder with a .gitignore, and reuses them', async () => {
@@ -158,6 +159,8 @@ describe('apply is one transaction', () => {
       rename: wrap(realFs.rename),
       unlink: wrap(realFs.unlink),
       mkdir: wrap(realFs.mkdir),
+      chmod: wrap(realFs.chmod),
+      link: wrap(realFs.link),
       rmdir: realFs.rmdir, // rollback's own steps do not fail
       discard: realFs.discard, // after commit: best effort by design
     };
@@ -168,9 +171,14 @@ describe('apply is one transaction', () => {
     const { dir, file } = lab();
     await run(file);
     // an update that creates, updates and removes files, in new and existing folders
-    editFile(dir, 'lab.yaml', (s) => s.replace('count: 3', 'count: 2').replace('10.0.0.4', '10.0.0.7').replace('kv-master-0', 'kv-cp'));
-    const p = prepare({ lab: file });
-    const manifest = nextManifest(p.decisions, p.manifest);
+    // and a new Pi, whose host key (a secret) and known_hosts pin are made in the same transaction
+    editFile(dir, 'lab.yaml', (s) =>
+      s.replace('count: 3', 'count: 2').replace('10.0.0.4', '10.0.0.7').replace('kv-master-0', 'kv-cp').replace('  nodes:\n', '  nodes:\n    - { name: node09, ip: 10.0.0.79 }\n'),
+    );
+    const p = openLabFolder(file);
+    const manifest = nextManifest(p.decisions, p.manifest, p.secrets.names);
+    const meta = p.secrets.pending();
+    expect(meta.map((m) => m.path)).toContain('.labgen/secrets/hostkeys/node09/ssh_host_ed25519_key');
     expect(new Set(p.decisions.map((d) => d.action))).toEqual(new Set(['create', 'update', 'remove', 'identical']));
 
     const dry = failingOps(Number.POSITIVE_INFINITY);
@@ -180,17 +188,19 @@ describe('apply is one transaction', () => {
     const copy = mkdtempSync(join(dir, '..', 'labgen-copy-'));
     dirs.push(copy);
     cpSync(dir, copy, { recursive: true });
-    apply(copy, prepare({ lab: join(copy, 'lab.yaml') }).decisions, manifest, dry.ops);
+    apply(copy, openLabFolder(join(copy, 'lab.yaml')).decisions, manifest, dry.ops, { meta });
     const total = dry.count();
     expect(total).toBeGreaterThan(10);
 
     for (let failAt = 1; failAt <= total; failAt++) {
       const { ops } = failingOps(failAt);
-      expect(() => apply(dir, p.decisions, manifest, ops)).toThrow(`injected failure at fs operation ${failAt}`);
+      expect(() => apply(dir, p.decisions, manifest, ops, { meta })).toThrow(`injected failure at fs operation ${failAt}`);
       expect(snapshotTree(dir)).toEqual(before);
     }
     // and without a failure it completes, and the result is up to date
-    apply(dir, p.decisions, manifest);
-    expect(prepare({ lab: file }).decisions.every((d) => d.action === 'identical')).toBe(true);
+    apply(dir, p.decisions, manifest, realFs, { meta });
+    const after = openLabFolder(file);
+    expect(after.decisions.every((d) => d.action === 'identical')).toBe(true);
+    expect(after.secrets.missing).toEqual([]);
   });
 });

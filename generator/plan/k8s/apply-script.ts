@@ -1,13 +1,10 @@
 import type { Lab } from '../../model/defaults.js';
-import { SECRET, SECRETS_DIR } from '../../secrets/paths.js';
-import { REGISTRY_USER } from '../../secrets/store.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { marker, shellQuote } from '../quote.js';
 import { UPSTREAM } from '../versions.js';
 import { CA_SECRET } from './cert-manager.js';
 import { NS } from './common.js';
 import { K8S_DIR } from './folder.js';
-import { registryHost } from './registry.js';
 
 /**
  * k8s/apply.sh: how k8s/ gets into the cluster (`labgen up` runs it; it can be run by hand).
@@ -17,11 +14,9 @@ import { registryHost } from './registry.js';
  * applied first from their pinned URLs (versions.ts), and waited for: objects of their kinds
  * are rejected until the CRDs are established and the webhooks answer.
  *
- * Secrets stay in .labgen/secrets/ (0600) and reach the cluster only through kustomize's
- * secretGenerators, which read them from outside k8s/: kustomize refuses that by default, so
- * the build runs with --load-restrictor LoadRestrictionsNone. The registry pull secret is
- * derived here from the registry password (it names the registry host, which the secrets store
- * does not know).
+ * The secrets reach the cluster from the folders' secrets/ (copies labgen writes of
+ * .labgen/secrets/, 0600 and git-ignored, the registry pull secret included), so the build runs
+ * with kustomize's default load restrictor: plain `kubectl apply -k k8s`.
  */
 
 export const CA_FILE = '.labgen/lab-ca.crt';
@@ -53,18 +48,6 @@ function upstreamSteps(lab: Lab): string[] {
   return lines;
 }
 
-/** .labgen/secrets/registry-dockerconfig.json: the pull secret slurmctld's image needs. */
-function pullSecretStep(lab: Lab): string[] {
-  if (lab.slurm?.controller !== 'k8s') return [];
-  return [
-    'step "registry pull secret"',
-    `secrets=${SECRETS_DIR}`,
-    `auth=$(printf '%s:%s' ${shellQuote(REGISTRY_USER)} "$(cat "$secrets/${SECRET.registryPassword}")" | base64 | tr -d '\\n')`,
-    `printf '{"auths":{"%s":{"auth":"%s"}}}\\n' ${shellQuote(registryHost(lab))} "$auth" >"$secrets/${SECRET.registryDockerConfig}.tmp"`,
-    `mv "$secrets/${SECRET.registryDockerConfig}.tmp" "$secrets/${SECRET.registryDockerConfig}"`,
-  ];
-}
-
 /** Once cert-manager has issued the lab CA: its certificate, for the VMs and the laptop. */
 function caStep(lab: Lab): string[] {
   if (!lab.services.certManager) return [];
@@ -85,8 +68,8 @@ function applyScript(lab: Lab): string {
     '#',
     `# Installs the ${lab.name} lab's services into the cluster of $KUBECONFIG (labgen up runs it):`,
     '# 1. upstream installs with CRDs and webhooks, from pinned URLs (needs the internet);',
-    '# 2. k8s/ itself, built offline by kustomize. Its secretGenerators read .labgen/secrets/,',
-    '#    outside k8s/ on purpose (secrets never live in k8s/): hence --load-restrictor LoadRestrictionsNone;',
+    '# 2. k8s/ itself, built offline by kustomize (no flags: every file it reads is inside k8s/,',
+    "#    the secrets' copies in each folder's secrets/, 0600 and git-ignored);",
     '# 3. the lab CA, copied out once cert-manager has issued it.',
     'set -euo pipefail',
     '',
@@ -96,10 +79,9 @@ function applyScript(lab: Lab): string {
     'umask 077',
     '',
     ...upstreamSteps(lab),
-    ...pullSecretStep(lab),
     '',
     `step "${K8S_DIR}/"`,
-    `kubectl kustomize --load-restrictor LoadRestrictionsNone ${K8S_DIR} | kubectl apply --server-side --force-conflicts -f -`,
+    `kubectl apply --server-side --force-conflicts -k ${K8S_DIR}`,
     '',
     ...caStep(lab),
     ...(lab.slurm?.controller === 'k8s' ? ['echo "slurmctld starts once its image is in the registry: k8s/slurm/build-and-push.sh"'] : []),

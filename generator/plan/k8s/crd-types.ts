@@ -1,6 +1,6 @@
 /**
  * The fields labgen writes of custom resources that have no npm typings (MetalLB, Gateway API).
- * Tests validate the objects against the upstream CRD schemas (../shared/crds/).
+ * Tests validate the objects against the upstream CRD schemas (vendored in test/fixtures/crds/).
  */
 
 interface Meta {

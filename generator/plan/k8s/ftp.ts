@@ -1,9 +1,10 @@
 import type { Lab } from '../../model/defaults.js';
 import { SECRET } from '../../secrets/paths.js';
+import type { Secrets } from '../../secrets/store.js';
 import { UPSTREAM } from '../versions.js';
 import { dataVolume, deployment, NS, port, resources, service } from './common.js';
 import type { Folder } from './folder.js';
-import { secretPath } from './folder.js';
+import { envSecret } from './folder.js';
 
 /**
  * k8s/sftp/ and k8s/tftp/: seed 003's file services for end users, each on its services.* IP.
@@ -15,9 +16,10 @@ import { secretPath } from './folder.js';
 export const SFTP_USER = 'lab';
 const SFTP_KEYS = 'sftp-authorized-keys';
 
-export function sftpFolder(lab: Lab): Folder | undefined {
+export function sftpFolder(lab: Lab, secrets: Secrets): Folder | undefined {
   const sftp = lab.services.sftp;
   if (!sftp) return undefined;
+  const keys = envSecret(SFTP_KEYS, NS.ftp, [{ key: 'authorized_keys', value: secrets.sshKey.public, from: SECRET.sshPublicKey }]);
   const data = dataVolume(lab, 'sftp', NS.ftp, '5Gi');
   // linuxserver's image starts as root (s6) and drops to PUID/PGID: no restricted context here
   const d = deployment('sftp', NS.ftp, {
@@ -50,8 +52,9 @@ export function sftpFolder(lab: Lab): Folder | undefined {
     dir: 'sftp',
     namespace: NS.ftp,
     resources: { 'sftp.yaml': [...data.claims, d, service('sftp', NS.ftp, [port('ssh', 22, 2222)], sftp.ip)] },
-    secrets: [{ name: SFTP_KEYS, namespace: NS.ftp, files: [`authorized_keys=${secretPath(SECRET.sshPublicKey)}`] }],
-    about: `SFTP on services.sftp.ip port 22: user ${SFTP_USER}, the lab's SSH key (../../.labgen/secrets/${SECRET.sshPublicKey}).`,
+    secrets: [keys.generator],
+    secretFiles: [keys.file],
+    about: `SFTP on services.sftp.ip port 22: user ${SFTP_USER}, the lab's SSH key (secrets/, from ../../.labgen/secrets/${SECRET.sshPublicKey}).`,
   };
 }
 

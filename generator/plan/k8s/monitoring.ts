@@ -1,13 +1,14 @@
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { Lab } from '../../model/defaults.js';
 import { SECRET } from '../../secrets/paths.js';
+import type { Secrets } from '../../secrets/store.js';
 import { marker } from '../quote.js';
 import { UPSTREAM } from '../versions.js';
 import { toYaml } from '../yaml.js';
 import { dataVolume, deployment, fqdn, hasCertManager, hasGateway, meta, NS, restricted, resources } from './common.js';
 import { DATASOURCE_UID, dashboards } from './dashboards.js';
 import type { Folder } from './folder.js';
-import { secretPath } from './folder.js';
+import { envSecret } from './folder.js';
 import { PROMETHEUS_CONFIG_MAP, PROMETHEUS_PORT, prometheusConfig, prometheusObjects, pushgatewayObjects } from './prometheus.js';
 import { uiRoute, uiService, webUis } from './web-uis.js';
 
@@ -98,8 +99,9 @@ function grafana(lab: Lab): object[] {
   return [...data.claims, d, uiService(lab, ui), ...uiRoute(lab, ui)];
 }
 
-export function monitoringFolder(lab: Lab): Folder | undefined {
+export function monitoringFolder(lab: Lab, secrets: Secrets): Folder | undefined {
   if (!lab.services.monitoring) return undefined;
+  const admin = envSecret(GRAFANA_SECRET, NS.monitoring, [{ key: 'admin-password', value: secrets.grafanaAdminPassword, from: SECRET.grafanaAdminPassword }]);
   return {
     dir: 'monitoring',
     namespace: NS.monitoring,
@@ -118,16 +120,10 @@ export function monitoringFolder(lab: Lab): Folder | undefined {
       { name: PROMETHEUS_CONFIG_MAP, namespace: NS.monitoring, files: ['prometheus.yml=prometheus-config.yml'] },
       { name: GRAFANA_PROVISIONING, namespace: NS.monitoring, files: ['datasources.yaml=grafana-datasources.yaml', 'dashboards.yaml=grafana-dashboard-provider.yaml'] },
     ],
-    secrets: [
-      {
-        name: GRAFANA_SECRET,
-        namespace: NS.monitoring,
-        literals: ['admin-user=admin'],
-        files: [`admin-password=${secretPath(SECRET.grafanaAdminPassword)}`],
-      },
-    ],
+    secrets: [{ ...admin.generator, literals: ['admin-user=admin'] }],
+    secretFiles: [admin.file],
     about: `Monitoring: Prometheus (scrapes the Pis' node exporters, Slurm, the Pushgateway, the kubelets),
-Grafana with the lab's dashboards (admin password from ../../.labgen/secrets/${SECRET.grafanaAdminPassword}),
+Grafana with the lab's dashboards (admin password: secrets/, from ../../.labgen/secrets/${SECRET.grafanaAdminPassword}),
 and the Pushgateway, each on its services.monitoring IP.`,
   };
 }

@@ -2,14 +2,14 @@ import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { Lab } from '../../model/defaults.js';
 import { SECRET } from '../../secrets/paths.js';
-import { REGISTRY_USER } from '../../secrets/store.js';
+import { REGISTRY_USER, type Secrets } from '../../secrets/store.js';
 import { MODE } from '../file-spec.js';
 import { marker } from '../quote.js';
 import { UPSTREAM } from '../versions.js';
 import { labCertificate } from './cert-manager.js';
 import { dataVolume, deployment, fqdn, meta, NS, port, restricted, resources, service } from './common.js';
 import type { Folder } from './folder.js';
-import { secretPath } from './folder.js';
+import { envSecret } from './folder.js';
 import { pushImagesScript } from './push-images.js';
 import { uiRoute, uiService, webUis } from './web-uis.js';
 
@@ -29,6 +29,16 @@ const TLS_SECRET = 'registry-tls';
 
 /** The registry's host name: what image names start with and what its certificate is for. */
 export const registryHost = (lab: Lab) => fqdn(lab, 'registry');
+
+/**
+ * The image pull secret of the lab registry (a .dockerconfigjson), made from its password: the
+ * JSON a `docker login` leaves, `{"auths":{"<host>":{"auth":"<base64 user:password>"}}}`.
+ */
+export function registryDockerConfig(lab: Lab, secrets: Secrets): string {
+  const password = secrets.registryPassword.replace(/\n$/, '');
+  const auth = Buffer.from(`${REGISTRY_USER}:${password}`).toString('base64');
+  return JSON.stringify({ auths: { [registryHost(lab)]: { auth } } });
+}
 
 /** Where containerd on a VM finds the lab CA for the registry (provision/ places it, see the report). */
 export const containerdCaPath = (lab: Lab) => `/etc/containerd/certs.d/${registryHost(lab)}/ca.crt`;
@@ -155,8 +165,12 @@ function chartmuseum(lab: Lab) {
   return [...data.claims, d];
 }
 
-export function registryFolder(lab: Lab): Folder | undefined {
+export function registryFolder(lab: Lab, secrets: Secrets): Folder | undefined {
   if (!lab.services.registry) return undefined;
+  const auth = envSecret(REGISTRY_AUTH_SECRET, NS.registry, [
+    { key: 'htpasswd', value: secrets.registryHtpasswd, from: SECRET.registryHtpasswd },
+    { key: 'password', value: secrets.registryPassword, from: SECRET.registryPassword },
+  ]);
   const uis = webUis(lab);
   const ui = uis.find((u) => u.name === 'registry-ui')!;
   const cm = uis.find((u) => u.name === 'chartmuseum')!;
@@ -170,15 +184,10 @@ export function registryFolder(lab: Lab): Folder | undefined {
       'chartmuseum.yaml': [...chartmuseum(lab), uiService(lab, cm), ...uiRoute(lab, cm)],
     },
     files: [{ name: 'push-images.sh', contents: pushImagesScript(lab), mode: MODE.script }],
-    secrets: [
-      {
-        name: REGISTRY_AUTH_SECRET,
-        namespace: NS.registry,
-        files: [`htpasswd=${secretPath(SECRET.registryHtpasswd)}`, `password=${secretPath(SECRET.registryPassword)}`],
-      },
-    ],
+    secrets: [auth.generator],
+    secretFiles: [auth.file],
     about: `The lab registry at ${registryHost(lab)} (services.registry.ip, HTTPS from the lab CA, htpasswd
-auth), its UI and ChartMuseum. The htpasswd line and the password come from ../../.labgen/secrets/.
+auth), its UI and ChartMuseum. The htpasswd line and the password: secrets/ (from ../../.labgen/secrets/).
 push-images.sh copies the images a node already has into it (run it on a VM as root).`,
   };
 }

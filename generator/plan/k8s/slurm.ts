@@ -1,10 +1,13 @@
 import type { Lab } from '../../model/defaults.js';
-import { SECRET } from '../../secrets/paths.js';
+import { K8S_SECRETS_DIR, SECRET } from '../../secrets/paths.js';
+import type { Secrets } from '../../secrets/store.js';
 import { MODE } from '../file-spec.js';
-import { SLURM_CONF_DIR, SLURM_PORTS, SLURMCTLD_K8S_HOSTNAME } from '../slurm.js';
+import { cgroupConf, SLURM_CONF_DIR, SLURM_PORTS, SLURMCTLD_K8S_HOSTNAME, slurmConf } from '../slurm.js';
+import { marker } from '../quote.js';
+import { toYaml } from '../yaml.js';
 import { dataVolume, deployment, NS, port, restricted, resources, service } from './common.js';
-import type { Folder } from './folder.js';
-import { secretPath } from './folder.js';
+import { envSecret, type Folder, type SecretFile } from './folder.js';
+import { registryDockerConfig } from './registry.js';
 import {
   buildAndPushScript,
   dockerfile,
@@ -20,15 +23,17 @@ import {
 /**
  * k8s/slurm/: slurmctld in the cluster when slurm.controller is k8s (seed 003's slurmctld), the
  * "configless" server of the lab: slurm.conf and cgroup.conf are the very files of ../../slurm/
- * (slurmConf(lab), what a controller Pi would use), mounted from a ConfigMap; the Pis' slurmds
- * fetch them from it at slurm.ip:6817, a LoadBalancer IP. State lives on a persistent volume,
- * the munge key comes from .labgen/secrets/. The pod's host name is the SlurmctldHost name.
+ * (slurmConf(lab), what a controller Pi would use), copied into k8s/slurm/ (kustomize reads no
+ * file outside the folder) and mounted from a ConfigMap; the Pis' slurmds fetch them from it at
+ * slurm.ip:6817, a LoadBalancer IP. State lives on a persistent volume, the munge key and the
+ * registry pull secret are in secrets/ (from .labgen/secrets/). The pod's host name is the
+ * SlurmctldHost name.
  */
 
 const APP = 'slurmctld';
 const CONF_MAP = 'slurm-conf';
 const MUNGE_SECRET = 'munge-key';
-/** image pull secret for the lab registry (its file is written by ../apply.sh) */
+/** image pull secret for the lab registry (made by labgen from the registry password) */
 export const PULL_SECRET = 'lab-registry';
 const STATE_DIR = '/var/lib/slurm/slurmctld';
 
@@ -75,9 +80,20 @@ function slurmctld(lab: Lab) {
   return [...data.claims, d, service(APP, NS.slurm, ports, lab.slurm!.ip)];
 }
 
-export function slurmFolder(lab: Lab): Folder | undefined {
+/**
+ * The munge key as a Secret object: the key is 1024 random bytes, which a secretGenerator's env
+ * file cannot hold, so labgen writes its base64 itself (a plain name: no hash suffix).
+ */
+function mungeKeySecret(secrets: Secrets): SecretFile {
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: MUNGE_SECRET, namespace: NS.slurm }, type: 'Opaque', data: { 'munge.key': secrets.mungeKey } };
+  const about = `${marker('#')}\n# The munge key, from .labgen/secrets/${SECRET.mungeKey}. Secret: 0600, git-ignored; never commit or share it.`;
+  return { name: `${K8S_SECRETS_DIR}/munge-key.yaml`, contents: toYaml([secret], about), resource: true };
+}
+
+export function slurmFolder(lab: Lab, secrets: Secrets): Folder | undefined {
   if (lab.slurm?.controller !== 'k8s') return undefined;
   const release = slurmRelease(lab);
+  const pull = envSecret(PULL_SECRET, NS.slurm, [{ key: '.dockerconfigjson', value: registryDockerConfig(lab, secrets), from: SECRET.registryPassword }], 'kubernetes.io/dockerconfigjson');
   return {
     dir: 'slurm',
     namespace: NS.slurm,
@@ -87,14 +103,16 @@ export function slurmFolder(lab: Lab): Folder | undefined {
       { name: 'entrypoint.sh', contents: entrypoint(), mode: MODE.script },
       { name: 'slurm-exporter.py', contents: slurmExporter(), mode: MODE.script },
       { name: 'build-and-push.sh', contents: buildAndPushScript(lab), mode: MODE.script },
+      // copies of ../../slurm/'s files: kustomize reads no file outside this folder
+      { name: 'slurm.conf', contents: slurmConf(lab) },
+      { name: 'cgroup.conf', contents: cgroupConf(lab) },
     ],
-    configMaps: [{ name: CONF_MAP, namespace: NS.slurm, files: ['slurm.conf=../../slurm/slurm.conf', 'cgroup.conf=../../slurm/cgroup.conf'] }],
-    secrets: [
-      { name: MUNGE_SECRET, namespace: NS.slurm, files: [`munge.key=${secretPath(SECRET.mungeKey)}`] },
-      { name: PULL_SECRET, namespace: NS.slurm, type: 'kubernetes.io/dockerconfigjson', files: [`.dockerconfigjson=${secretPath(SECRET.registryDockerConfig)}`] },
-    ],
+    configMaps: [{ name: CONF_MAP, namespace: NS.slurm, files: ['slurm.conf', 'cgroup.conf'] }],
+    secrets: [pull.generator],
+    secretFiles: [mungeKeySecret(secrets), pull.file],
     about: `slurmctld (Debian ${release}, Slurm ${SLURM_OF_RELEASE[release]}: the Pis' slurmd's release) on slurm.ip,
-serving ../../slurm/slurm.conf configless. Build its image first: ./build-and-push.sh.
-The munge key and the registry pull secret come from ../../.labgen/secrets/.`,
+serving slurm.conf configless (slurm.conf and cgroup.conf here are copies of ../../slurm/'s).
+Build its image first: ./build-and-push.sh. The munge key and the registry pull secret are in
+secrets/ (from ../../.labgen/secrets/).`,
   };
 }

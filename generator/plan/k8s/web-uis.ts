@@ -1,5 +1,7 @@
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { Lab } from '../../model/defaults.js';
+import { onService } from '../../model/hosts.js';
+import { uiHost, WEB_UIS } from '../../model/services.js';
 import { fqdn, hasCertManager, hasGateway, NS, port, service } from './common.js';
 import type { HTTPRoute } from './crd-types.js';
 
@@ -14,7 +16,7 @@ import type { HTTPRoute } from './crd-types.js';
  */
 
 export interface WebUi {
-  /** host label: <name>.<domain>; also the name in serviceAddresses() */
+  /** host label: <name>.<domain>; also the name in serviceAddresses() / gatewayAliases() */
   name: string;
   namespace: string;
   /** the UI's ClusterIP Service (port 80) */
@@ -25,16 +27,14 @@ export interface WebUi {
   ip?: string;
 }
 
+/** The web UIs of the services that are on, in WEB_UIS order (model/services.ts), each in its service's namespace. */
 export function webUis(lab: Lab): WebUi[] {
-  const s = lab.services;
-  const uis: WebUi[] = [];
-  if (s.monitoring) uis.push({ name: 'grafana', namespace: NS.monitoring, service: 'grafana', targetPort: 3000, ip: s.monitoring.grafana });
-  if (s.headlamp) uis.push({ name: 'headlamp', namespace: NS.headlamp, service: 'headlamp', targetPort: 4466 });
-  if (s.registry) {
-    uis.push({ name: 'registry-ui', namespace: NS.registry, service: 'registry-ui', targetPort: 80, ip: s.registry.ui });
-    uis.push({ name: 'chartmuseum', namespace: NS.registry, service: 'chartmuseum', targetPort: 8080, ip: s.registry.chartmuseum });
-  }
-  return uis;
+  return WEB_UIS.flatMap((ui): WebUi[] => {
+    const on = onService(lab, ui.service);
+    if (!on) return [];
+    const ip = 'ip' in ui ? (on as Record<string, unknown>)[ui.ip] : undefined;
+    return [{ name: uiHost(ui), namespace: NS[ui.service], service: ui.k8sService, targetPort: ui.targetPort, ...(typeof ip === 'string' ? { ip } : {}) }];
+  });
 }
 
 export const GATEWAY_NAME = 'lab';

@@ -1,6 +1,10 @@
+import { PI_STAGE } from '../../generator/plan/pi-part.js';
 import { shellQuote as q } from '../../generator/plan/quote.js';
-import { RemoteError, type Remote } from './connection.js';
-import { type Handler, handlerId, owed, PENDING, STAGE, STAMP } from './plan.js';
+import { CommandError } from '../base/failure.js';
+import type { Runner } from '../base/runner.js';
+import { type Handler, handlerId, owed } from './plan.js';
+
+const { setup: SETUP, stamp: STAMP, pending: PENDING } = PI_STAGE;
 
 /**
  * The handlers a push runs after its uploads (the network cut-over is cutover.ts), in one remote
@@ -23,8 +27,8 @@ function command(h: RunHandler, stamp: string): { shown: string; script: string 
     case 'setup':
       // the stamp is written only when setup.sh ran to the end: a failed run is retried next push
       return {
-        shown: `bash ${STAGE}/setup.sh`,
-        script: `bash ${q(`${STAGE}/setup.sh`)} && printf '%s\\n' ${q(stamp)} > ${q(`${STAMP}.new`)} && mv -f ${q(`${STAMP}.new`)} ${q(STAMP)}`,
+        shown: `bash ${SETUP}`,
+        script: `bash ${q(SETUP)} && printf '%s\\n' ${q(stamp)} > ${q(`${STAMP}.new`)} && mv -f ${q(`${STAMP}.new`)} ${q(STAMP)}`,
       };
   }
 }
@@ -45,8 +49,8 @@ export interface HandlerEvents {
   done: (id: string) => void;
 }
 
-/** Run the handlers in one command; a failure throws a RemoteError naming the handler that failed. */
-export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: string, on: HandlerEvents): Promise<void> {
+/** Run the handlers in one command; a failure throws a CommandError naming the handler that failed. */
+export async function runHandlers(remote: Runner, hs: RunHandler[], stamp: string, on: HandlerEvents): Promise<void> {
   if (!hs.length) return;
   const byId = new Map(hs.map((h) => [handlerId(h), h]));
   let running: string | undefined; // started, not done yet
@@ -62,9 +66,9 @@ export async function runHandlers(remote: Remote, hs: RunHandler[], stamp: strin
   const shown = hs.map((h) => command(h, stamp).shown).join('; ');
   try {
     // a failure outside every handler (the connection, clearing what is owed) is the step's own
-    await remote.run('handlers', shown, handlersScript(hs, stamp), undefined, onLine);
+    await remote.run('handlers', shown, handlersScript(hs, stamp), { onLine });
   } catch (e) {
-    if (e instanceof RemoteError && running) throw new RemoteError(running, command(byId.get(running)!, stamp).shown, e.code, e.stderrTail);
+    if (e instanceof CommandError && running) throw new CommandError(e.host, running, command(byId.get(running)!, stamp).shown, e.code, e.stderrTail);
     throw e;
   }
 }

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
+import { PI_STAGE } from '../../generator/plan/pi-part.js';
 import { shellQuote as q } from '../../generator/plan/quote.js';
-import type { Remote } from './connection.js';
-import { type DesiredFile, PENDING, STAGE } from './plan.js';
+import type { Runner } from '../base/runner.js';
+import type { DesiredFile } from './plan.js';
+
+const { dir: STAGE, secrets: SECRETS, pending: PENDING } = PI_STAGE;
 
 /**
  * Uploads in one command per batch: the files' bytes arrive on stdin as one tar stream of temp
@@ -32,7 +35,7 @@ export interface InstallHooks {
 /** Folders to create, only if one is missing: secrets/ is root's alone, everything else is readable. */
 function folders(files: DesiredFile[]): string[] {
   const dirs = [...new Set(files.map((f) => posix.dirname(f.path)))].sort();
-  const secretDir = `${STAGE}/secrets`;
+  const secretDir = SECRETS;
   const open = dirs.filter((d) => d !== secretDir);
   const missing = (ds: string[]) => ds.map((d) => `[ -d ${q(d)} ]`).join(' && ');
   return [
@@ -112,9 +115,9 @@ const EPOCH = new Date(0);
 
 export const newToken = () => randomBytes(6).toString('hex');
 
-export async function upload(remote: Remote, files: DesiredFile[], hooks: InstallHooks = {}, step = 'upload'): Promise<void> {
+export async function upload(remote: Runner, files: DesiredFile[], hooks: InstallHooks = {}, step = 'upload'): Promise<void> {
   if (files.length === 0 && !hooks.owed?.length) return;
   const token = newToken();
   const stdin = files.length ? await payload(files, token) : undefined;
-  await remote.run(step, `install ${files.length} files (temp + rename)`, installScript(files, token, hooks), stdin);
+  await remote.run(step, `install ${files.length} files (temp + rename)`, installScript(files, token, hooks), { stdin });
 }

@@ -1,13 +1,13 @@
 /**
- * Per-host progress while push or status runs: listr2's live view on a terminal, one plain
- * line per step elsewhere (CI logs, pipes, scripts).
+ * Per-host progress while a driver runs (push, status; image and up to come): listr2's live
+ * view on a terminal, one plain line per step elsewhere (CI logs, pipes, scripts).
  */
 
 export interface Progress {
-  start(node: string, text: string): void;
-  step(node: string, text: string): void;
+  start(host: string, text: string): void;
+  step(host: string, text: string): void;
   /** `error` marks the host failed */
-  done(node: string, text: string, error?: string): void;
+  done(host: string, text: string, error?: string): void;
   /** resolves when the view is finished (listr2's last frame drawn) */
   end(): Promise<void>;
 }
@@ -16,14 +16,14 @@ export type Write = (line: string) => void;
 
 export class PlainProgress implements Progress {
   constructor(private readonly write: Write) {}
-  start(node: string, text: string) {
-    this.write(`${node}: ${text}`);
+  start(host: string, text: string) {
+    this.write(`${host}: ${text}`);
   }
-  step(node: string, text: string) {
-    this.write(`${node}: ${text}`);
+  step(host: string, text: string) {
+    this.write(`${host}: ${text}`);
   }
-  done(node: string, text: string, error?: string) {
-    this.write(error ? `${node}: FAILED ${error}` : `${node}: ${text}`);
+  done(host: string, text: string, error?: string) {
+    this.write(error ? `${host}: FAILED ${error}` : `${host}: ${text}`);
   }
   async end() {}
 }
@@ -36,20 +36,20 @@ interface Slot {
   pending?: { title: string; error?: string };
 }
 
-/** listr2 draws; the hosts run in push's own pool, each task just mirrors one host. */
+/** listr2 draws; the hosts run in the driver's own pool (pool.ts), each task just mirrors one host. */
 export class ListrProgress implements Progress {
   private readonly slots = new Map<string, Slot>();
   private readonly run: Promise<unknown>;
 
-  constructor(nodes: string[]) {
-    for (const n of nodes) this.slots.set(n, {});
+  constructor(hosts: string[]) {
+    for (const n of hosts) this.slots.set(n, {});
     this.run = import('listr2').then(({ Listr }) =>
       new Listr(
-        nodes.map((node) => ({
-          title: `${node}: waiting`,
+        hosts.map((host) => ({
+          title: `${host}: waiting`,
           task: (_ctx: unknown, task: { title: string; output: string }) =>
             new Promise<void>((resolve, reject) => {
-              const slot = this.slots.get(node)!;
+              const slot = this.slots.get(host)!;
               slot.task = task;
               if (slot.title) task.title = slot.title;
               slot.finish = (error) => (error ? reject(new Error(error)) : resolve());
@@ -59,28 +59,28 @@ export class ListrProgress implements Progress {
               }
             }),
         })),
-        // the title says where a Pi failed; the full error is in push's report below the view
+        // the title says where a host failed; the full error is in the driver's report below the view
         { concurrent: true, exitOnError: false, rendererOptions: { showErrorMessage: false } },
       )
         .run()
-        .catch(() => undefined), // failures are reported by push's own summary
+        .catch(() => undefined), // failures are reported by the driver's own summary
     );
   }
 
-  start(node: string, text: string) {
-    const slot = this.slots.get(node);
+  start(host: string, text: string) {
+    const slot = this.slots.get(host);
     if (!slot) return;
-    slot.title = `${node}: ${text}`;
+    slot.title = `${host}: ${text}`;
     if (slot.task) slot.task.title = slot.title;
   }
-  step(node: string, text: string) {
-    const t = this.slots.get(node)?.task;
+  step(host: string, text: string) {
+    const t = this.slots.get(host)?.task;
     if (t) t.output = text;
   }
-  done(node: string, text: string, error?: string) {
-    const slot = this.slots.get(node);
+  done(host: string, text: string, error?: string) {
+    const slot = this.slots.get(host);
     if (!slot) return;
-    const title = `${node}: ${error ? `failed at ${error.split(':')[0]}` : text}`;
+    const title = `${host}: ${error ? `failed at ${error.split(':')[0]}` : text}`;
     if (slot.task && slot.finish) {
       slot.task.title = title;
       slot.finish(error);
@@ -91,6 +91,6 @@ export class ListrProgress implements Progress {
   }
 }
 
-export function progressFor(nodes: string[], tty: boolean, write: Write): Progress {
-  return tty ? new ListrProgress(nodes) : new PlainProgress(write);
+export function progressFor(hosts: string[], tty: boolean, write: Write): Progress {
+  return tty ? new ListrProgress(hosts) : new PlainProgress(write);
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shellQuote as q } from '../../generator/plan/quote.js';
-import { ConnectError, HostKeyError, type Remote } from './connection.js';
-import { type Change, STAGE } from './plan.js';
+import { PI_STAGE } from '../../generator/plan/pi-part.js';
+import { ConnectError, HostKeyError, type SshRunner as Remote } from '../base/ssh.js';
+import type { Change } from './plan.js';
 import { newToken, upload } from './upload.js';
 
 /**
@@ -114,11 +115,11 @@ async function reach(o: CutoverOptions, address: string, deadline: number): Prom
 
 export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions): Promise<CutoverResult> {
   const token = newToken();
-  const dir = `${STAGE}/cutover/${token}`;
+  const dir = `${PI_STAGE.dir}/cutover/${token}`;
   const guardSec = Math.ceil((o.confirmTimeoutMs + o.guardMarginMs) / 1000);
   const files = batch.map((c) => c.file);
   const beforePlace = [
-    `rm -rf ${q(`${STAGE}/cutover`)} && mkdir -p ${q(dir)}`, // an older guard's folder: superseded
+    `rm -rf ${q(`${PI_STAGE.dir}/cutover`)} && mkdir -p ${q(dir)}`, // an older guard's folder: superseded
     `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
     detached(`labgen-guard-${token}`, guardSec * 1000, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
   ].join('\n');

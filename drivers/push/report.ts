@@ -1,3 +1,4 @@
+import { failureLines as linesOf } from '../base/failure.js';
 import type { Change } from './plan.js';
 import type { HostResult } from './push.js';
 
@@ -53,12 +54,5 @@ export function noteLines(results: HostResult[]): string[] {
 export function failureLines(results: HostResult[]): string[] {
   return results
     .filter((r) => !r.ok && r.failure)
-    .flatMap((r) => {
-      const f = r.failure!;
-      const where = r.address ? `${r.node} (${r.address})` : r.node;
-      return [
-        `${where}: failed at ${f.step}: ${f.command ? `\`${f.command}\` ${f.code === null ? 'lost its connection' : `exited ${f.code}`}` : f.message}`,
-        ...(f.stderr ? f.stderr.split('\n').map((l) => `    ${l}`) : []),
-      ];
-    });
+    .flatMap((r) => linesOf(r.failure!, r.address ? `${r.node} (${r.address})` : r.node));
 }

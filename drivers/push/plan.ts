@@ -1,23 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Lab } from '../../generator/model/defaults.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
-import { connectionName, type PiContext, piContexts } from '../../generator/plan/pi-part.js';
-import { piNetwork } from '../../generator/plan/pi-network.js';
-import { shellQuote } from '../../generator/plan/quote.js';
+import type { PiFacts } from '../../generator/plan/pi-part.js';
 import type { RemoteFile, RemoteState } from './remote-state.js';
-import { setupSecrets, setupServices } from './setup-script.js';
 
 /**
- * Pure decisions of a push, tested without SSH: what each Pi should hold, what differs from
- * what it holds, and which handlers that calls for.
+ * Pure decisions of a push, tested without SSH: what each Pi should hold (its files from the
+ * plan, the rest from the plan's per-Pi facts), what differs from what it holds, and which
+ * handlers that calls for. The on-Pi paths (PI_STAGE) live with the facts, in the plan.
  */
-
-/** labgen's folder on a Pi: setup.sh, rootfs/ copies and secrets/ as in pis/<node>/, plus push's bookkeeping. */
-export const STAGE = '/var/lib/labgen';
-/** sha256 of the setup.sh (and secrets) that last ran to the end: a failed run is retried next push */
-export const STAMP = `${STAGE}/setup.stamp`;
-/** handlers owed for files already placed, kept until they ran (a push cut off in between owes them) */
-export const PENDING = `${STAGE}/pending`;
 
 export type FileRole = 'target' | 'stage' | 'setup' | 'secret';
 
@@ -49,7 +39,7 @@ export interface PiTarget {
   stamp: string;
   /** services setup.sh keeps running (status checks them) */
   services: string[];
-  /** shell command that applies the network config, as setup.sh does */
+  /** shell command that applies the network config: the plan's commands (PiFacts.applyNetwork), joined by && */
   applyNetwork: string;
 }
 
@@ -60,55 +50,41 @@ function desired(path: string, content: Buffer, mode: number, role: FileRole, ex
 }
 
 /**
- * The command that applies a changed network config, per OS (as setup.sh's template does), and
- * returns once it is in effect: `nmcli connection up` waits for the activation; dhcpcd's
- * restart returns before dhcpcd reconfigured the interface, so a second is given to it. A
- * cut-over confirms only after this returned.
+ * A Pi's desired files from its FileSpecs and facts. boot/ files are for images only: a running
+ * Pi reads them never again.
  */
-export function applyNetworkCommand(ctx: PiContext): string {
-  return ctx.os === 'bullseye'
-    ? 'systemctl restart dhcpcd && sleep 1'
-    : `nmcli connection reload && nmcli connection up ${shellQuote(connectionName(ctx))}`;
-}
-
-/** A Pi's desired files from its FileSpecs. boot/ files are for images only: a running Pi reads them never again. */
-function targetOf(ctx: PiContext, specs: FileSpec[], secret: (name: string) => Buffer | undefined): PiTarget {
-  const node = ctx.node.name;
+function targetOf(pi: PiFacts, specs: FileSpec[], secret: (name: string) => Buffer | undefined): PiTarget {
+  const { node, stage } = pi;
   const setup = specs.find((f) => f.path === `pis/${node}/setup.sh`);
   if (!setup) throw new Error(`labgen bug: the plan has no pis/${node}/setup.sh`);
-  const networkPaths = new Set((piNetwork(ctx).files ?? []).map((f) => f.path));
+  const networkPaths = new Set(pi.networkFiles);
   const files: DesiredFile[] = [];
   for (const f of specs.filter((s) => s.target && s.path.startsWith(`pis/${node}/rootfs/`))) {
     const t = f.target!;
     const content = Buffer.from(f.contents);
     const network = networkPaths.has(t.path);
     files.push(desired(t.path, content, f.mode, 'target', { owner: t.owner, restart: t.restart, network }));
-    files.push(desired(`${STAGE}/rootfs${t.path}`, content, f.mode, 'stage', { network }));
+    files.push(desired(`${stage.rootfs}${t.path}`, content, f.mode, 'stage', { network }));
   }
-  files.push(desired(`${STAGE}/setup.sh`, Buffer.from(setup.contents), 0o755, 'setup'));
-  const secrets = setupSecrets(setup.contents).map((name) => {
+  files.push(desired(stage.setup, Buffer.from(setup.contents), 0o755, 'setup'));
+  const secrets = pi.secrets.map((name) => {
     const bytes = secret(name);
     if (!bytes) throw new Error(`labgen: ${node}'s setup.sh needs the secret ${name}, which .labgen/secrets/ does not have`);
-    return desired(`${STAGE}/secrets/${name}`, bytes, 0o600, 'secret');
+    return desired(`${stage.secrets}/${name}`, bytes, 0o600, 'secret');
   });
   files.push(...secrets);
   const stamp = sha256([setup.contents, ...secrets.map((s) => `${s.path} ${s.sha256}`)].join('\n'));
-  return {
-    node,
-    ip: ctx.node.ip,
-    user: ctx.lab.pis.user,
-    files,
-    stamp,
-    services: setupServices(setup.contents),
-    applyNetwork: applyNetworkCommand(ctx),
-  };
+  return { node, ip: pi.ip, user: pi.user, files, stamp, services: pi.services, applyNetwork: pi.applyNetwork.join(' && ') };
 }
 
-/** Each Pi's target (all, or the named ones in lab order), from the lab and its plan. */
-export function piTargets(lab: Lab, plan: FileSpec[], secret: (name: string) => Buffer | undefined, only: string[] = []): PiTarget[] {
-  return piContexts(lab)
-    .filter((ctx) => only.length === 0 || only.includes(ctx.node.name))
-    .map((ctx) => targetOf(ctx, plan.filter((f) => f.kind === 'pi' && f.host === ctx.node.name), secret));
+/**
+ * Each Pi's target (all, or the named ones, in lab order), from the plan's per-Pi facts and the
+ * Pi files (as the lab folder holds them: a kept hand edit is pushed as kept).
+ */
+export function piTargets(pis: ReadonlyMap<string, PiFacts>, plan: FileSpec[], secret: (name: string) => Buffer | undefined, only: string[] = []): PiTarget[] {
+  return [...pis.values()]
+    .filter((pi) => only.length === 0 || only.includes(pi.node))
+    .map((pi) => targetOf(pi, plan.filter((f) => f.kind === 'pi' && f.host === pi.node), secret));
 }
 
 // ---------------------------------------------------------------- what differs

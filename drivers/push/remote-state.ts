@@ -1,6 +1,8 @@
+import { PI_STAGE } from '../../generator/plan/pi-part.js';
 import { shellQuote } from '../../generator/plan/quote.js';
-import type { Remote } from './connection.js';
-import { PENDING, STAMP } from './plan.js';
+import type { Runner } from '../base/runner.js';
+
+const { stamp: STAMP, pending: PENDING } = PI_STAGE;
 
 /**
  * One round trip learns what a Pi holds: the sha256, mode and owner of every file push manages
@@ -65,7 +67,7 @@ export function parseListing(stdout: string): RemoteState {
   return state;
 }
 
-export async function readRemoteState(remote: Remote, paths: string[]): Promise<RemoteState> {
+export async function readRemoteState(remote: Runner, paths: string[]): Promise<RemoteState> {
   const out = await remote.run('read state', `sha256sum/stat of ${paths.length} files`, listingScript(paths));
   return parseListing(out);
 }

@@ -1,14 +1,16 @@
-import { connect, ConnectError, type ConnectOptions, HostKeyError, RemoteError, type Remote } from './connection.js';
+import { type Failure, failureOf } from '../base/failure.js';
+import type { KnownHostsFile } from '../base/known-hosts.js';
+import { pool } from '../base/pool.js';
+import type { Progress } from '../base/progress.js';
+import { ConnectError, type ConnectOptions, connectSsh, type SshRunner as Remote } from '../base/ssh.js';
 import { cutover } from './cutover.js';
 import { type RunHandler, runHandlers } from './handlers.js';
-import type { KnownHostsFile } from './known-hosts.js';
 import { batches, type Change, changes, handlerId, handlers, owed, type PiTarget } from './plan.js';
-import type { Progress } from './progress.js';
 import { readRemoteState } from './remote-state.js';
 import { upload } from './upload.js';
 
 /**
- * The per-Pi pipeline and the pool that runs all Pis at once:
+ * The per-Pi pipeline, run for all Pis at once by the drivers' pool (drivers/base/pool.ts):
  * connect (host key checked) → one listing round trip → upload what differs (one command) →
  * network cut-over if its config changed → handlers (daemon-reload, setup.sh, restarts).
  * A Pi's failure stops that Pi only; its result names the step, command, exit code and stderr.
@@ -39,13 +41,7 @@ export interface DriverOptions {
   progress: Progress;
 }
 
-export interface Failure {
-  step: string;
-  message: string;
-  command?: string;
-  code?: number | null;
-  stderr?: string;
-}
+export type { Failure } from '../base/failure.js';
 
 export interface HostResult {
   node: string;
@@ -64,30 +60,9 @@ export interface HostResult {
   record?: string;
 }
 
-/** Run `fn` over `items`, at most `n` at a time; results in input order. */
-export async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  return out;
-}
-
 /** Addresses to try: where the last push found the Pi, then lab.yaml's (a re-flashed Pi is already there). */
 export function candidates(target: Pick<PiTarget, 'node' | 'ip'>, lastAddress: Record<string, string>): string[] {
   return [...new Set([lastAddress[target.node], target.ip].filter((a): a is string => !!a))];
-}
-
-function failureOf(e: unknown, step: string): Failure {
-  if (e instanceof RemoteError) return { step: e.step, message: e.message, command: e.command, code: e.code, stderr: e.stderrTail };
-  if (e instanceof HostKeyError) return { step: 'host key', message: e.message };
-  if (e instanceof ConnectError) return { step: 'connect', message: e.message };
-  return { step, message: (e as Error)?.message ?? String(e) };
 }
 
 /** How to reach `target` at `address`: the lab key, its known_hosts; a dry run records no new key. */
@@ -110,7 +85,7 @@ export async function reachPi(o: DriverOptions, target: PiTarget, step: (t: stri
   for (const address of candidates(target, o.lastAddress)) {
     step(`connecting to ${address}`);
     try {
-      return await connect(connectOptions(o, target, address));
+      return await connectSsh(connectOptions(o, target, address));
     } catch (e) {
       if (!(e instanceof ConnectError)) throw e;
       errors.push((e.cause as Error)?.message ?? e.message);
@@ -142,7 +117,7 @@ class HostRun {
       await this.pipeline();
       this.result.ok = true;
     } catch (e) {
-      this.result.failure = failureOf(e, this.current);
+      this.result.failure = failureOf(e, this.target.node, this.current);
     } finally {
       this.remote?.close();
       this.result.ms = Date.now() - this.t0;
@@ -189,7 +164,7 @@ class HostRun {
       to,
       applyNetwork: this.target.applyNetwork,
       ...this.o.timing,
-      connect: (address, timeoutMs) => connect(connectOptions(this.o, this.target, address, timeoutMs)),
+      connect: (address, timeoutMs) => connectSsh(connectOptions(this.o, this.target, address, timeoutMs)),
       step: (t) => this.step(t),
     });
     this.result.uploaded.push(...network);

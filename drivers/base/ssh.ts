@@ -2,17 +2,22 @@ import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { shellQuote } from '../../generator/plan/quote.js';
+import type { StepError } from './failure.js';
 import { fingerprint, type HostKeyVerdict, type KnownHostsFile } from './known-hosts.js';
+import { type ExecOptions, type ExecResult, lineSplitter, type Runner, runChecked } from './runner.js';
 
 /**
- * One SSH connection to a Pi (node-ssh), with its host key checked against the lab's
- * known_hosts on every connect, and every command run as root (through `sudo -n` for a
- * non-root lab.pis.user). A failure carries the host, the step, the command, its exit code
- * and the tail of its stderr.
+ * The SSH Runner: one connection to a host (node-ssh over ssh2), its host key checked against
+ * the lab's known_hosts on every connect (never skipped: an unknown key is refused unless the
+ * caller trusts new keys, a changed or revoked one always), and every command run as root
+ * (through `sudo -n` for a non-root user). A failed command throws the base CommandError:
+ * the host, the step, the command, its exit code and the tail of its stderr.
  */
 
+export type { ExecResult } from './runner.js';
+
 export interface ConnectOptions {
-  /** the Pi's node name: its pins are looked up under this name and the address */
+  /** the host's name (a Pi's node name): its pins are looked up under this name and the address */
   node: string;
   address: string;
   user: string;
@@ -27,7 +32,8 @@ export interface ConnectOptions {
 }
 
 /** The host presented a key the lab does not trust: never connected, nothing sent. */
-export class HostKeyError extends Error {
+export class HostKeyError extends Error implements StepError {
+  readonly step = 'host key';
   constructor(
     readonly node: string,
     readonly address: string,
@@ -54,7 +60,8 @@ function hostKeyMessage(node: string, address: string, v: HostKeyVerdict, presen
 }
 
 /** TCP, SSH handshake or login failed (host down, wrong address, lab key not authorized ...). */
-export class ConnectError extends Error {
+export class ConnectError extends Error implements StepError {
+  readonly step = 'connect';
   constructor(
     readonly node: string,
     readonly address: string,
@@ -63,25 +70,6 @@ export class ConnectError extends Error {
     super(`cannot connect to ${node} at ${address}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.name = 'ConnectError';
   }
-}
-
-/** A remote command failed. */
-export class RemoteError extends Error {
-  constructor(
-    readonly step: string,
-    readonly command: string,
-    readonly code: number | null,
-    readonly stderrTail: string,
-  ) {
-    super(`${step}: \`${command}\` ${code === null ? 'lost its connection' : `exited ${code}`}${stderrTail ? `: ${stderrTail}` : ''}`);
-    this.name = 'RemoteError';
-  }
-}
-
-/** The last lines of a command's stderr, enough to see why it failed. */
-export function tail(text: string, lines = 8, chars = 1500): string {
-  const t = text.trim().split('\n').slice(-lines).join('\n');
-  return t.length > chars ? `…${t.slice(-chars)}` : t;
 }
 
 /** sshd's PATH for a non-login command may lack sbin; set the one root expects, and a stable locale. */
@@ -102,18 +90,13 @@ const ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export class Remote {
+export class SshRunner implements Runner {
   /** set when this connection recorded a new host key (--trust-new) */
   trusted?: string;
 
   constructor(
-    readonly node: string,
+    /** the host's node name (its pins are looked up under it and the address) */
+    readonly host: string,
     readonly address: string,
     private readonly user: string,
     private readonly ssh: NodeSSH,
@@ -121,33 +104,21 @@ export class Remote {
     readonly hostKey: Buffer,
   ) {}
 
-  /** Run `script` as root; resolves whatever the exit code (null: the connection was lost). `onLine` sees stdout as it arrives. */
-  async exec(script: string, stdin?: Buffer, onLine?: (line: string) => void): Promise<ExecResult> {
-    let partial = '';
+  /** Run `script` as root; resolves whatever the exit code (null: the connection was lost). */
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const lines = opts.onLine ? lineSplitter(opts.onLine) : undefined;
     const r = await this.ssh.execCommand(asRoot(this.user, script), {
-      stdin: stdin ? Readable.from([stdin]) : undefined,
+      stdin: opts.stdin ? Readable.from([opts.stdin]) : undefined,
       noTrim: true,
-      onStdout: onLine
-        ? (chunk) => {
-            const lines = (partial + chunk.toString()).split('\n');
-            partial = lines.pop()!;
-            lines.forEach(onLine);
-          }
-        : undefined,
+      onStdout: lines ? (chunk) => lines.push(chunk) : undefined,
     });
+    lines?.flush();
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
-  /** Run `script` as root; a non-zero exit throws a RemoteError naming `step` and `command`. */
-  async run(step: string, command: string, script: string, stdin?: Buffer, onLine?: (line: string) => void): Promise<string> {
-    let r: ExecResult;
-    try {
-      r = await this.exec(script, stdin, onLine);
-    } catch (e) {
-      throw new RemoteError(step, command, null, (e as Error).message);
-    }
-    if (r.code !== 0) throw new RemoteError(step, command, r.code, tail(r.stderr || r.stdout));
-    return r.stdout;
+  /** Run `script` as root; a non-zero exit throws a CommandError naming `step` and `command`. */
+  run(step: string, command: string, script: string, opts?: ExecOptions): Promise<string> {
+    return runChecked(this, step, command, script, opts);
   }
 
   close(): void {
@@ -156,7 +127,7 @@ export class Remote {
 }
 
 /** Connect and log in; the host key is checked before anything is sent. */
-export async function connect(o: ConnectOptions): Promise<Remote> {
+export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
   const names = [o.node, o.address];
   let presented: Buffer | undefined;
   let verdict: HostKeyVerdict | undefined;
@@ -189,7 +160,7 @@ export async function connect(o: ConnectOptions): Promise<Remote> {
   // node-ssh listens for errors only while connecting: a connection reset later (a Pi whose
   // address moved, a killed sshd) must end the running command, not the process
   ssh.connection?.on('error', () => undefined);
-  const remote = new Remote(o.node, o.address, o.user, ssh, presented!);
+  const remote = new SshRunner(o.node, o.address, o.user, ssh, presented!);
   if (verdict?.status === 'unknown') {
     // like ssh's accept-new: recorded for the name and the address it was reached at
     if (o.record) o.knownHosts.pin(names, presented!);

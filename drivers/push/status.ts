@@ -1,8 +1,10 @@
 import { shellQuote } from '../../generator/plan/quote.js';
-import { ConnectError, HostKeyError, type Remote } from './connection.js';
+import { pool } from '../base/pool.js';
+import type { Runner } from '../base/runner.js';
+import { ConnectError, HostKeyError, type SshRunner } from '../base/ssh.js';
 import { differences, type PiTarget, type Why } from './plan.js';
 import { readRemoteState } from './remote-state.js';
-import { type DriverOptions, pool, reachPi } from './push.js';
+import { type DriverOptions, reachPi } from './push.js';
 import { table } from './report.js';
 
 /**
@@ -24,7 +26,7 @@ export interface StatusRow {
 }
 
 /** `systemctl is-active A B` prints one state per unit, in order (and exits non-zero if one is not active). */
-async function serviceStates(remote: Remote, services: string[]): Promise<{ name: string; state: string }[]> {
+async function serviceStates(remote: Runner, services: string[]): Promise<{ name: string; state: string }[]> {
   if (services.length === 0) return [];
   const out = await remote.run('services', `systemctl is-active ${services.join(' ')}`, `systemctl is-active ${services.map(shellQuote).join(' ')}; true`);
   const states = out.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -33,7 +35,7 @@ async function serviceStates(remote: Remote, services: string[]): Promise<{ name
 
 async function statusOf(o: DriverOptions, target: PiTarget): Promise<StatusRow> {
   const row: StatusRow = { node: target.node, reachable: false, hostKey: '-', inSync: 0, drifted: [], missing: [], services: [], ok: false };
-  let remote: Remote | undefined;
+  let remote: SshRunner | undefined;
   try {
     remote = await reachPi({ ...o, trustNew: false, dryRun: true }, target, (t) => o.progress.step(target.node, t));
     row.reachable = true;
