@@ -1,7 +1,8 @@
 /**
  * labgen's layers, checked on every `npm test` (test/architecture/): who may import whom.
  *
- *   generator/model       what a lab is: the zod schema, defaults, rules. Imports no other layer.
+ *   generator/common      the lab folder's layout, atomic writes, quoting, hashes: used by all, imports none.
+ *   generator/model       what a lab is: the zod schema, the service table, defaults, rules.
  *   generator/plan        plan(lab, secrets) → files and per-host facts: pure. Reads no lab folder,
  *                         runs no program, knows no driver or command.
  *   generator/secrets     the lab's keys and passwords in .labgen/secrets/.
@@ -51,6 +52,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^generator/model/' },
       to: { path: '^(drivers|rpi)/|^generator/(cli|plan|writer|lab-folder|secrets|wizard)/' },
+    },
+    {
+      name: 'common-is-the-bottom',
+      comment: 'generator/common/ (the lab folder\'s layout, atomic writes, quoting, hashes) is shared by every layer and imports none',
+      severity: 'error',
+      from: { path: '^generator/common/' },
+      to: { path: '^(drivers|rpi)/|^generator/(?!common/)' },
+    },
+    {
+      name: 'secrets-below-the-writer',
+      comment: 'the secrets store hands its files to whoever writes them; it does not know the writer',
+      severity: 'error',
+      from: { path: '^generator/secrets/' },
+      to: { path: '^generator/writer/' },
     },
     {
       name: 'writer-knows-no-driver',

@@ -5,4 +5,4 @@
  */
 export { startHosts, type TestHost, type TestHostGroup } from '../../test/support/test-hosts.js';
 export { authorize, installHostKey, labYaml, STANDINS, writeLab } from '../../test/push/support.js';
-export { loadTargets } from '../../generator/cli/push.js';
+export { loadTargets } from '../../drivers/push/targets.js';

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../../generator/writer/atomic.js';
+import { writeFileAtomic } from '../../generator/common/atomic.js';
 
 /**
  * The lab's known_hosts (.labgen/known_hosts), in OpenSSH's format so `ssh -F laptop/ssh_config`

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { shellQuote } from '../../generator/plan/quote.js';
+import { shellQuote } from '../../generator/common/quote.js';
 import type { StepError } from './failure.js';
 import { fingerprint, type HostKeyVerdict, type KnownHostsFile } from './known-hosts.js';
 import { type ExecOptions, type ExecResult, lineSplitter, type Runner, runChecked } from './runner.js';

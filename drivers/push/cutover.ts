@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shellQuote as q } from '../../generator/plan/quote.js';
-import { PI_STAGE } from '../../generator/plan/pi-part.js';
+import { shellQuote as q } from '../../generator/common/quote.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { ConnectError, HostKeyError, type SshRunner as Remote } from '../base/ssh.js';
 import type { Change } from './plan.js';
 import { newToken, upload } from './upload.js';

@@ -1,5 +1,5 @@
-import { PI_STAGE } from '../../generator/plan/pi-part.js';
-import { shellQuote as q } from '../../generator/plan/quote.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
+import { shellQuote as q } from '../../generator/common/quote.js';
 import { CommandError } from '../base/failure.js';
 import type { Runner } from '../base/runner.js';
 import { type Handler, handlerId, owed } from './plan.js';

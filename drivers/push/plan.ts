@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { octal, sha256 } from '../../generator/common/text.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
-import type { PiFacts } from '../../generator/plan/pi-part.js';
+import type { PiFacts } from '../../generator/plan/pi/part.js';
 import type { RemoteFile, RemoteState } from './remote-state.js';
 
 /**
@@ -43,7 +43,6 @@ export interface PiTarget {
   applyNetwork: string;
 }
 
-export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 function desired(path: string, content: Buffer, mode: number, role: FileRole, extra: Partial<DesiredFile> = {}): DesiredFile {
   return { path, content, sha256: sha256(content), mode, owner: 'root:root', role, restart: [], network: false, ...extra };
@@ -96,7 +95,6 @@ export interface Change {
   why: Why[];
 }
 
-const octal = (mode: number) => (mode & 0o7777).toString(8);
 
 /** Why `remote` is not `file`; [] when it is. */
 export function differences(file: DesiredFile, remote: RemoteFile | undefined): Why[] {

@@ -1,5 +1,5 @@
-import { PI_STAGE } from '../../generator/plan/pi-part.js';
-import { shellQuote } from '../../generator/plan/quote.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
+import { shellQuote } from '../../generator/common/quote.js';
 import type { Runner } from '../base/runner.js';
 
 const { stamp: STAMP, pending: PENDING } = PI_STAGE;

@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LABGEN_DIR } from '../../generator/secrets/paths.js';
-import { writeFileAtomic } from '../../generator/writer/atomic.js';
+import { writeFileAtomic } from '../../generator/common/atomic.js';
+import { LABGEN_DIR, STATE_FILE } from '../../generator/common/layout.js';
 
 /**
  * .labgen/state.json: per Pi, the address it last answered at after a push (a finished one, or
  * a confirmed network cut-over). When lab.yaml gives a Pi a new address, this is where the Pi
  * still is until push moves it.
  */
-export const STATE_FILE = `${LABGEN_DIR}/state.json`;
 
 export interface PushState {
   nodes: Record<string, { address: string }>;

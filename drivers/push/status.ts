@@ -1,4 +1,4 @@
-import { shellQuote } from '../../generator/plan/quote.js';
+import { shellQuote } from '../../generator/common/quote.js';
 import { pool } from '../base/pool.js';
 import type { Runner } from '../base/runner.js';
 import { ConnectError, HostKeyError, type SshRunner } from '../base/ssh.js';

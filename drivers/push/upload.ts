@@ -1,8 +1,9 @@
+import { tempName } from '../../generator/common/atomic.js';
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
-import { PI_STAGE } from '../../generator/plan/pi-part.js';
-import { shellQuote as q } from '../../generator/plan/quote.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
+import { shellQuote as q } from '../../generator/common/quote.js';
 import type { Runner } from '../base/runner.js';
 import type { DesiredFile } from './plan.js';
 
@@ -20,7 +21,7 @@ const { dir: STAGE, secrets: SECRETS, pending: PENDING } = PI_STAGE;
 
 /** `/etc/.hosts.labgen-new-<token>`: beside the target (same filesystem: rename is atomic), unique per push. */
 export function tempPath(target: string, token: string): string {
-  return posix.join(posix.dirname(target), `.${posix.basename(target)}.labgen-new-${token}`);
+  return posix.join(posix.dirname(target), tempName(posix.basename(target), 'new', token));
 }
 
 export interface InstallHooks {

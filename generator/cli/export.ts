@@ -3,9 +3,10 @@ import { createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, re
 import { basename, dirname, join, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import { loadLab } from '../model/load.js';
-import { isSecretPath, K8S_SECRETS_DIR, SECRETS_DIR } from '../secrets/paths.js';
-import { tempPath } from '../writer/atomic.js';
-import { MANIFEST, readManifest } from '../writer/manifest.js';
+import { isSecretPath, K8S_SECRETS_DIR } from '../secrets/paths.js';
+import { tempPath } from '../common/atomic.js';
+import { readManifest } from '../writer/manifest.js';
+import { JOURNAL, MANIFEST, SECRETS_DIR } from '../common/layout.js';
 
 /**
  * `labgen export`: the lab folder as one zip, to carry to another machine (seed 003's laptop
@@ -48,7 +49,7 @@ const JUNK: RegExp[] = [
   /~$/,
   /^\.#/,
   /\.sw[po]$/,
-  /\.labgen-[a-z]+-\d+$/, // an interrupted write's temp file (writer/atomic.ts)
+  /\.labgen-[a-z]+-\d+$/, // an interrupted write's temp file (common/atomic.ts)
   /\.zip$/i,
   /\.(img|iso|vdi|vmdk|qcow2|box)(\.(xz|gz|zst))?$/i,
 ];
@@ -99,7 +100,7 @@ function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: 
         skipped.set(r, st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file');
       } else if (a === opts.out) {
         continue;
-      } else if (JUNK.some((re) => re.test(name))) {
+      } else if (JUNK.some((re) => re.test(name)) || r === JOURNAL) {
         skipped.set(r, 'junk');
       } else {
         // generated files (the k8s/ secrets' copies too) keep the manifest's mode; .labgen/secrets/ is 0600

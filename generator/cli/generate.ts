@@ -1,14 +1,15 @@
+import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
 import { commitLabFolder } from '../lab-folder/commit.js';
 import { changes, openLabFolder, type OpenOptions, outOfDate, staleKept } from '../lab-folder/open.js';
 import { planWarnings } from '../plan/index.js';
-import { SECRETS_DIR } from '../secrets/paths.js';
+import type { FsOps } from '../writer/apply.js';
 import { type Decision, forced } from '../writer/decide.js';
 import { impact } from '../writer/impact.js';
 import { impactLines } from '../writer/impact-report.js';
-import { KEEP } from '../writer/keep.js';
 import { decisionLines, summary } from '../writer/report.js';
 import { ABORTED, type Answer, type Ask, resolveConflicts } from '../writer/resolve.js';
+import { KEEP, SECRETS_DIR } from '../common/layout.js';
 
 /** `labgen generate`: the lab folder opened and decided (lab-folder/), reported, settled, committed. */
 
@@ -18,14 +19,14 @@ export interface GenerateOptions extends OpenOptions {
   check?: boolean;
 }
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
-
-/** How generate talks to the user; tests pass their own. */
-export interface GenerateIo {
+/** How generate talks to the user (lines, and the conflict questions); tests pass their own. */
+export interface GenerateIo extends Partial<Io> {
   /** ask per conflict instead of stopping (default: stdin and stdout are both a TTY) */
   interactive?: boolean;
   /** the per-file question (default: an @inquirer/prompts select) */
   ask?: Ask;
+  /** the writer's file operations (tests inject a failure) */
+  ops?: FsOps;
 }
 
 /** The lines that name temp files an interrupted run left. */
@@ -35,13 +36,13 @@ function debrisLines(debris: readonly string[], verb: string): string[] {
 }
 
 export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Promise<number> {
-  const tty = process.stdout.isTTY ?? false;
+  const { out, err, tty } = ioOf(io);
   const f = openLabFolder(opts.lab, opts);
-  for (const w of planWarnings(f.lab)) process.stderr.write(`labgen: warning: ${w}\n`);
+  for (const w of planWarnings(f.lab)) err(`labgen: warning: ${w}`);
   if (opts.newSecrets && f.secrets.lost.length)
-    process.stderr.write(
+    err(
       `labgen: warning: --new-secrets: a new identity replaces ${f.secrets.lost.join(', ')}; ` +
-        'every Pi must be flashed again or re-adopted, and the VMs rebuilt (vagrant destroy -f, then vagrant up) to rejoin\n',
+        'every Pi must be flashed again or re-adopted, and the VMs rebuilt (vagrant destroy -f, then vagrant up) to rejoin',
     );
   const header = `${f.labFile}: ${summary(f.decisions)}`;
 
@@ -69,11 +70,11 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
   let decisions = f.decisions;
   let justKept = new Set<string>();
   if (decisions.some((d) => d.action === 'conflict')) {
-    decisions = await settle(decisions, io, tty);
+    decisions = await settle(decisions, io, out, tty);
     justKept = new Set(decisions.filter((d) => d.action === 'kept' && !f.keep.has(d.path)).map((d) => d.path));
   }
   const header2 = `${f.labFile}: ${summary(decisions)}`;
-  const result = commitLabFolder(f, { decisions, justKept });
+  const result = commitLabFolder(f, { decisions, justKept }, io.ops);
   if (!result) {
     out(`up to date: ${header2}`);
     for (const line of decisionLines(decisions.filter((d) => d.action === 'kept'), tty)) out(line);
@@ -86,7 +87,7 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
 }
 
 /** Conflicts: without a terminal, stop (exit 3, nothing written); on one, ask per file. */
-async function settle(decisions: Decision[], io: GenerateIo, tty: boolean): Promise<Decision[]> {
+async function settle(decisions: Decision[], io: GenerateIo, out: Io['out'], tty: boolean): Promise<Decision[]> {
   const conflicts = decisions.filter((d) => d.action === 'conflict');
   const interactive = io.interactive ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
   for (const line of decisionLines(conflicts, tty)) out(line);

@@ -1,20 +1,20 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import { parseLabYaml } from '../model/load.js';
 import { ask, isPromptExit } from '../wizard/ask.js';
 import { INIT_FLAGS, type QuestionKey } from '../wizard/flags.js';
 import { labYaml, SCHEMA_REF } from '../wizard/lab-yaml.js';
 import { toLab } from '../wizard/questions.js';
-import { writeFileAtomic } from '../writer/atomic.js';
-import { generate } from './generate.js';
+import { generate, type GenerateIo } from './generate.js';
 
 /**
  * `labgen init [DIR]`: the wizard (flags first, prompts for the rest on a terminal), then
  * DIR/lab.yaml, then `generate` writes the lab folder.
  *
  * Nothing is written until every answer is in, so Ctrl+C at a prompt leaves DIR as it was
- * (exit 130). If generate fails, what init created is removed again. An existing lab.yaml is
+ * (exit 130). lab.yaml and the lab folder are then written as one transaction: if it fails,
+ * nothing of either is left (Ctrl+C during it waits until it is done). An existing lab.yaml is
  * a conflict (exit 3, as generate treats a file edited by hand) unless --force; a bad or, with
  * no terminal and no --yes, missing answer is exit 2 naming the flags.
  */
@@ -35,52 +35,7 @@ function refuseExisting(labDir: string, labFile: string, force?: boolean): void 
     });
 }
 
-/** Every path under `dir`, relative, folders before what they hold. */
-function listTree(dir: string, rel = ''): string[] {
-  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => {
-    const p = rel ? join(rel, e.name) : e.name;
-    return e.isDirectory() && !e.isSymbolicLink() ? [p, ...listTree(dir, p)] : [p];
-  });
-}
-
-/** The outermost folder of `dir` that does not exist yet (what `mkdir -p dir` creates), if any. */
-function firstMissing(dir: string): string | undefined {
-  let missing: string | undefined;
-  for (let d = dir; !existsSync(d); d = dirname(d)) missing = d;
-  return missing;
-}
-
-/** Undoes init's writes: what it created goes, a lab.yaml it replaced (--force) comes back. */
-function undoer(labDir: string, labFile: string): () => void {
-  const created = firstMissing(labDir);
-  const before = created ? new Set<string>() : new Set(listTree(labDir));
-  const oldLab = existsSync(labFile) ? { data: readFileSync(labFile), mode: lstatSync(labFile).mode & 0o7777 } : undefined;
-  return () => {
-    if (created) return rmSync(created, { recursive: true, force: true });
-    const added = listTree(labDir).filter((p) => !before.has(p));
-    // the outermost new paths; what is under them goes with them
-    for (const p of added.filter((p) => !added.includes(dirname(p)))) rmSync(join(labDir, p), { recursive: true, force: true });
-    if (oldLab) writeFileAtomic(labFile, oldLab.data, oldLab.mode);
-  };
-}
-
-/** Ctrl+C while the lab folder is written: remembered, acted on once the (synchronous) writes are done. */
-async function holdingSignals<T>(work: () => Promise<T>): Promise<{ result: T; signal?: NodeJS.Signals }> {
-  let signal: NodeJS.Signals | undefined;
-  const hold = (s: NodeJS.Signals) => (signal ??= s);
-  process.on('SIGINT', hold).on('SIGTERM', hold);
-  try {
-    const result = await work();
-    // a signal that arrived during synchronous work is delivered on a later turn of the event loop
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    return { result, signal };
-  } finally {
-    process.off('SIGINT', hold).off('SIGTERM', hold);
-  }
-}
-
-export async function initCommand(dir: string, opts: InitOptions): Promise<number> {
+export async function initCommand(dir: string, opts: InitOptions, io: GenerateIo = {}): Promise<number> {
   const labDir = resolve(dir);
   const labFile = join(labDir, LAB_FILE);
   refuseExisting(labDir, labFile, opts.force);
@@ -98,27 +53,10 @@ export async function initCommand(dir: string, opts: InitOptions): Promise<numbe
   parseLabYaml(text, labFile); // the file as generate will read it: the same rules once more
 
   refuseExisting(labDir, labFile, opts.force); // still true after the questions?
-  const undo = undoer(labDir, labFile);
-  let outcome;
-  try {
-    outcome = await holdingSignals(async () => {
-      mkdirSync(labDir, { recursive: true });
-      writeFileAtomic(labFile, text, 0o644);
-      return generate({ lab: labFile });
-    });
-  } catch (e) {
-    undo();
-    throw e;
-  }
-  if (outcome.signal) {
-    undo();
-    process.stderr.write(`labgen: init cancelled (${outcome.signal}); what it wrote was removed\n`);
-    return EXIT_CANCELLED;
-  }
-  if (outcome.result !== EXIT.ok) {
-    undo();
-    return outcome.result;
-  }
+  // lab.yaml is written in the writer's transaction with the lab folder: if anything fails,
+  // neither is there (and a lab.yaml replaced with --force is back as it was)
+  const code = await generate({ lab: labFile, labText: text }, io);
+  if (code !== EXIT.ok) return code;
   const shown = relative(process.cwd(), labFile);
   process.stdout.write(`wrote ${shown.startsWith('..') ? labFile : shown}: the lab; edit it, then run \`labgen generate\`\n`);
   return EXIT.ok;

@@ -1,24 +1,12 @@
-import { join } from 'node:path';
-import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
 import { progressFor } from '../../drivers/base/progress.js';
-import { type PiTarget, piTargets } from '../../drivers/push/plan.js';
 import { DEFAULT_TIMING, type DriverOptions, type HostResult, pushAll, type Timing } from '../../drivers/push/push.js';
 import { dryRunLines, failureLines, noteLines, pushTable } from '../../drivers/push/report.js';
-import { readState, recordAddresses } from '../../drivers/push/state.js';
+import { recordAddresses } from '../../drivers/push/state.js';
+import { loadTargets } from '../../drivers/push/targets.js';
+import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
-import type { FileSpec } from '../plan/file-spec.js';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../secrets/paths.js';
-import { KNOWN_HOSTS_ENTRY } from '../secrets/store.js';
-import { type LabFolder, openLabFolder } from '../lab-folder/open.js';
 
 /** `labgen push [NODE...]`: the lab's plan, delivered to the running Pis (drivers/push/ does the work, on drivers/base/). */
-
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  /** live progress view (default: stdout is a terminal) */
-  tty: boolean;
-}
 
 export interface PushCommandOptions {
   lab: string;
@@ -33,56 +21,11 @@ export interface PushCommandOptions {
   onResults?: (results: HostResult[]) => void;
 }
 
-export function ioOf(io: Partial<Io> = {}): Io {
-  return {
-    out: io.out ?? ((l) => process.stdout.write(`${l}\n`)),
-    err: io.err ?? ((l) => process.stderr.write(`${l}\n`)),
-    tty: io.tty ?? process.stdout.isTTY ?? false,
-  };
-}
-
 function concurrencyOf(value: string | number | undefined): number {
   const n = Number(value ?? 16);
   if (!Number.isInteger(n) || n < 1 || n > 1024)
     throw new LabgenError(EXIT.badInput, `--concurrency must be a whole number from 1 to 1024 (got ${JSON.stringify(value)})`);
   return n;
-}
-
-/**
- * The plan's Pi files as the lab folder holds them. Push delivers what `labgen generate` wrote,
- * so the folder must be up to date: a kept hand edit (.labgen/keep) is delivered as kept.
- */
-function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
-  const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
-  const stale = mine.filter((d) => d.action !== 'identical' && d.action !== 'kept');
-  // a Pi without a pin is fine here: push refuses it as unknown, or records it with --trust-new
-  const secrets = p.secrets.missing.filter((m) => m !== KNOWN_HOSTS_ENTRY);
-  if (stale.length || secrets.length) {
-    const what = [...stale.map((d) => `${d.path} (${d.action})`), ...secrets.map((m) => `${SECRETS_DIR}/${m} (missing)`)];
-    throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; nothing was pushed:\n${what.map((w) => `  ${w}`).join('\n')}`, {
-      hint: 'run `labgen generate` first (push delivers the files it writes)',
-    });
-  }
-  return mine.map((d) => (d.action === 'kept' && d.current !== undefined ? { ...d.spec!, contents: d.current } : d.spec!));
-}
-
-/** Everything push and status share: the lab, its Pis as targets, trust, last addresses. */
-export function loadTargets(opts: { lab: string }, nodes: string[]): { labDir: string; targets: PiTarget[]; privateKey: string; knownHosts: KnownHostsFile; lastAddress: Record<string, string> } {
-  const p = openLabFolder(opts.lab);
-  const all = p.lab.pis.nodes.map((n) => n.name);
-  const unknown = nodes.filter((n) => !all.includes(n));
-  if (unknown.length)
-    throw new LabgenError(EXIT.badInput, `not a Pi of this lab: ${unknown.join(', ')}`, { hint: `the lab's Pis: ${all.join(', ') || '(none)'}` });
-  const chosen = nodes.length ? nodes : all;
-  const targets = piTargets(p.pis, piFiles(p, chosen), p.secrets.file, chosen);
-  const state = readState(p.labDir);
-  return {
-    labDir: p.labDir,
-    targets,
-    privateKey: p.secrets.secrets.sshKey.private,
-    knownHosts: new KnownHostsFile(join(p.labDir, KNOWN_HOSTS)),
-    lastAddress: Object.fromEntries(Object.entries(state.nodes).map(([n, s]) => [n, s.address])),
-  };
 }
 
 export async function pushCommand(nodes: string[], opts: PushCommandOptions): Promise<number> {

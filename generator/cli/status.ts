@@ -2,7 +2,8 @@ import { progressFor } from '../../drivers/base/progress.js';
 import { DEFAULT_TIMING, type Timing } from '../../drivers/push/push.js';
 import { type StatusRow, statusAll, statusDetails, statusTable } from '../../drivers/push/status.js';
 import { EXIT } from '../errors.js';
-import { type Io, ioOf, loadTargets } from './push.js';
+import { loadTargets } from '../../drivers/push/targets.js';
+import { type Io, ioOf } from '../common/io.js';
 
 /** `labgen status`: per Pi, reachable, host key, files in sync, services active; exit 1 if anything is off. */
 

@@ -1,8 +1,10 @@
 import { machineFailure } from '../errors.js';
-import { type ApplyResult, apply, type MetaFile, nextManifest, realFs } from '../writer/apply.js';
+import { basename } from 'node:path';
+import { type ApplyResult, apply, type FsOps, type MetaFile, nextManifest, realFs } from '../writer/apply.js';
 import type { Decision } from '../writer/decide.js';
-import { KEEP, nextKeep, serializeKeep } from '../writer/keep.js';
+import { nextKeep, serializeKeep } from '../writer/keep.js';
 import { changes, type LabFolder, manifestDiffers } from './open.js';
+import { KEEP } from '../common/layout.js';
 
 /**
  * Writing what was decided, as one transaction: the lab folder's files, the secrets this run
@@ -20,7 +22,8 @@ export interface Settled {
 }
 
 /** undefined: nothing to write (the folder is up to date). */
-export function commitLabFolder(f: LabFolder, settled: Settled = { decisions: f.decisions, justKept: new Set() }): ApplyResult | undefined {
+/** `ops`: the file operations (tests inject a failure); real ones by default. */
+export function commitLabFolder(f: LabFolder, settled: Settled = { decisions: f.decisions, justKept: new Set() }, ops: FsOps = realFs): ApplyResult | undefined {
   const { decisions, justKept } = settled;
   const manifest = nextManifest(decisions, f.manifest, f.secrets.names, justKept);
   const manifestStale = manifestDiffers(f.labDir, manifest);
@@ -28,11 +31,16 @@ export function commitLabFolder(f: LabFolder, settled: Settled = { decisions: f.
   // rewritten only when the set of kept files changes (a comment added by hand survives until then)
   const keepStale = keepText !== serializeKeep(f.keep);
   const secretFiles = f.secrets.pending();
-  if (changes(decisions).length === 0 && !manifestStale && !keepStale && !secretFiles.length && !f.debris.length) return undefined;
-  const meta: MetaFile[] = [...secretFiles, ...(keepStale ? [{ path: KEEP, contents: keepText }] : [])];
+  if (changes(decisions).length === 0 && !manifestStale && !keepStale && !secretFiles.length && !f.debris.length && f.labText === undefined) return undefined;
+  const meta: MetaFile[] = [
+    // init's lab.yaml goes in with the folder: a failure leaves neither (and an old lab.yaml, replaced with --force, comes back)
+    ...(f.labText === undefined ? [] : [{ path: basename(f.labFile), contents: f.labText }]),
+    ...secretFiles,
+    ...(keepStale ? [{ path: KEEP, contents: keepText }] : []),
+  ];
   return withSignalsDeferred(() => {
     try {
-      return apply(f.labDir, decisions, manifest, realFs, { meta, debris: f.debris });
+      return apply(f.labDir, decisions, manifest, ops, { meta, debris: f.debris });
     } catch (e) {
       throw machineFailure(e, `nothing was changed: every file in ${f.labDir} is as it was`) ?? e;
     }

@@ -2,15 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import type { Lab } from '../model/defaults.js';
-import { loadLab } from '../model/load.js';
+import { loadLab, parseLabYaml } from '../model/load.js';
 import { type PiFacts, planWithFacts } from '../plan/index.js';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../secrets/paths.js';
 import { loadSecrets, type SecretsResult } from '../secrets/store.js';
 import { nextManifest } from '../writer/apply.js';
 import { findDebris } from '../writer/debris.js';
 import { type Decision, decide, forced } from '../writer/decide.js';
-import { KEEP, readKeep, withKept } from '../writer/keep.js';
-import { MANIFEST, type Manifest, readManifest, serializeManifest } from '../writer/manifest.js';
+import { readKeep, withKept } from '../writer/keep.js';
+import { type Manifest, readManifest, serializeManifest } from '../writer/manifest.js';
+import { KEEP, KNOWN_HOSTS, MANIFEST, SECRETS_DIR } from '../common/layout.js';
 
 /**
  * The lab folder as labgen finds it, everything decided and nothing written: lab.yaml loaded,
@@ -20,6 +20,8 @@ import { MANIFEST, type Manifest, readManifest, serializeManifest } from '../wri
  */
 export interface LabFolder {
   labFile: string;
+  /** lab.yaml's text to write with the folder (init), when it is not on disk yet */
+  labText?: string;
   labDir: string;
   lab: Lab;
   secrets: SecretsResult;
@@ -40,6 +42,8 @@ export interface OpenOptions {
   force?: boolean;
   /** make the lab's secrets anew when they are lost (a new identity) */
   newSecrets?: boolean;
+  /** lab.yaml's text when it is not on disk yet (init): committed with the lab folder, in one transaction */
+  labText?: string;
 }
 
 /**
@@ -68,7 +72,7 @@ export function manifestDiffers(labDir: string, manifest: Manifest): boolean {
 export function openLabFolder(lab: string, opts: OpenOptions = {}): LabFolder {
   const labFile = resolve(lab);
   const labDir = dirname(labFile);
-  const model = loadLab(labFile);
+  const model = opts.labText === undefined ? loadLab(labFile) : parseLabYaml(opts.labText, labFile);
   const manifest = readManifest(labDir);
   // a new lab folder records nothing yet; an old manifest (no list) has its secrets inferred
   const recorded = manifest.size === 0 && !manifest.secrets ? [] : manifest.secrets;
@@ -80,7 +84,8 @@ export function openLabFolder(lab: string, opts: OpenOptions = {}): LabFolder {
   const decisions = opts.force ? raw.map(forced) : raw;
   const manifestStale = manifestDiffers(labDir, nextManifest(decisions, manifest, secrets.names));
   const debris = findDebris(labDir, [...decisions.map((d) => d.path), ...labgenPaths(secrets.names)]);
-  return { labFile, labDir, lab: model, secrets, manifest, keep, decisions, pis: planned.pis, debris, manifestStale };
+  const labText = opts.labText === undefined ? {} : { labText: opts.labText };
+  return { labFile, ...labText, labDir, lab: model, secrets, manifest, keep, decisions, pis: planned.pis, debris, manifestStale };
 }
 
 /** Files that would be written or removed, and conflicts; not identical or kept ones. */

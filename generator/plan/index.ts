@@ -2,19 +2,19 @@ import type { Lab } from '../model/defaults.js';
 import type { Secrets } from '../secrets/store.js';
 import type { FileSpec } from './file-spec.js';
 import { planK8s } from './k8s/index.js';
-import { planKubeadmConfig } from './kubeadm-config.js';
-import { planLabReadme } from './lab-readme.js';
-import { planLabSchema } from './lab-schema.js';
-import { planLaptop } from './laptop.js';
-import type { PiFacts } from './pi-part.js';
-import { planPis } from './pis.js';
-import { planProvision } from './provision.js';
-import { planSlurm } from './slurm.js';
-import { storageWarnings } from './storage.js';
-import { planVagrantfile } from './vagrantfile.js';
+import { planKubeadmConfig } from './vm/kubeadm-config.js';
+import { planLabReadme } from './lab/readme.js';
+import { planLabSchema } from './lab/schema.js';
+import { planLaptop } from './lab/laptop.js';
+import type { PiFacts } from './pi/part.js';
+import { planPis } from './pi/index.js';
+import { planProvision } from './vm/provision.js';
+import { planSlurm } from './slurm/index.js';
+import { storageWarnings } from './support/nfs-exports.js';
+import { planVagrantfile } from './vm/vagrantfile.js';
 
 export type { FileSpec } from './file-spec.js';
-export type { PiFacts } from './pi-part.js';
+export type { PiFacts } from './pi/part.js';
 
 type Planner = (lab: Lab, secrets: Secrets) => FileSpec[];
 

@@ -1,7 +1,6 @@
-/** Where the lab's secrets live, relative to the lab folder. Plans may name these paths; only the secrets store reads them. */
-export const LABGEN_DIR = '.labgen';
-export const SECRETS_DIR = '.labgen/secrets';
-export const KNOWN_HOSTS = '.labgen/known_hosts';
+import { SECRETS_DIR } from '../common/layout.js';
+
+/** The names of the secret files under SECRETS_DIR (common/layout.ts). Plans may name these paths; only the secrets store reads them. */
 export const SECRET = {
   sshKey: 'id_ed25519',
   sshPublicKey: 'id_ed25519.pub',

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { MetaFile } from '../writer/apply.js';
-import { writeFileAtomic } from '../writer/atomic.js';
-import { hostKeySecret, KNOWN_HOSTS, LABGEN_DIR, SECRET, SECRETS_DIR } from './paths.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import { hostKeySecret, SECRET } from './paths.js';
+import { KNOWN_HOSTS, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
 
 /**
  * The lab's secrets, created once in .labgen/secrets/ (0700 folder, 0600 files, git-ignored)
@@ -107,7 +107,7 @@ export interface SecretsResult {
   /** a secret's bytes by its file name under .labgen/secrets/ (setup.sh's secrets/ folder holds copies) */
   file: (name: string) => Buffer | undefined;
   /** the missing files, for the writer's transaction: paths relative to the lab folder */
-  pending: () => MetaFile[];
+  pending: () => SecretFile[];
   /** write the missing files now, outside a transaction (tests, tools) */
   persist: () => void;
 }
@@ -130,6 +130,16 @@ function unpin(known: string, names: ReadonlySet<string>): string {
     .split(/(?<=\n)/)
     .filter((line) => line.startsWith('#') || line.startsWith('@') || !(line.split(/\s+/)[0] ?? '').split(',').some((n) => names.has(n)))
     .join('');
+}
+
+/** A secret file to write, relative to the lab folder (the writer takes these into its transaction). */
+export interface SecretFile {
+  path: string;
+  contents: string | Uint8Array;
+  /** default 0644 */
+  mode?: number;
+  /** the mode of the folders made for it */
+  dirMode?: number;
 }
 
 export interface LoadOptions {
@@ -202,9 +212,9 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   const recorded = opts.recorded ?? names.filter((n) => !n.startsWith('hostkeys/') || pinnedNames(read).has(n.split('/')[1]!));
   const lost = recorded.filter((n) => missing.includes(n));
 
-  const pending = (): MetaFile[] => {
+  const pending = (): SecretFile[] => {
     const toWrite = new Set(missing);
-    const files: MetaFile[] = [];
+    const files: SecretFile[] = [];
     if (!existsSync(join(dir, '.gitignore')))
       files.push({ path: `${SECRETS_DIR}/.gitignore`, contents: '# labgen: secrets never go into git\n*\n', dirMode: 0o700 });
     for (const [key, e] of Object.entries(entries))

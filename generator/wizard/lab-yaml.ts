@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { LAB_SCHEMA } from '../plan/lab-schema.js';
+import { LAB_SCHEMA } from '../plan/lab/schema.js';
 import { type FlowValue, type LabDraft, serviceEntries } from './draft.js';
 
 /**
@@ -10,7 +10,7 @@ import { type FlowValue, type LabDraft, serviceEntries } from './draft.js';
 
 /**
  * What the `$schema=` line points at: the lab folder's own copy of the schema (generate writes
- * it, see plan/lab-schema.ts), so it works offline, moves with the folder and matches the labgen
+ * it, see plan/lab/schema.ts), so it works offline, moves with the folder and matches the labgen
  * that wrote the lab — never a path into npx's cache.
  */
 export const SCHEMA_REF = LAB_SCHEMA;

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { targetOf, tempPath } from './atomic.js';
-import { LABGEN_DIR } from '../secrets/paths.js';
-import { JOURNAL } from './debris.js';
+import { targetOf, tempPath } from '../common/atomic.js';
 import type { Decision } from './decide.js';
-import { contentSha, MANIFEST, type Manifest, serializeManifest } from './manifest.js';
+import { contentSha, type Manifest, serializeManifest } from './manifest.js';
+import { JOURNAL, LABGEN_DIR, MANIFEST } from '../common/layout.js';
 
 /**
  * Carry out decisions as one transaction. Every new file is first written to a temp file beside
@@ -79,7 +78,7 @@ export function nextManifest(decisions: Decision[], before: Manifest, secrets = 
     if (d.action === 'conflict') {
       if (record) next.set(d.path, record);
     } else if (d.action === 'kept' && record && !justKept.has(d.path)) next.set(d.path, record);
-    else next.set(d.path, { sha256: contentSha(d.spec), mode: d.spec.mode });
+    else next.set(d.path, { sha256: contentSha(d.spec), mode: d.spec.mode, kind: d.spec.kind, ...(d.spec.host ? { host: d.spec.host } : {}) });
   }
   if (secrets) next.secrets = secrets;
   return next;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { LABGEN_DIR, SECRETS_DIR } from '../secrets/paths.js';
-import { TEMP_NAME } from './atomic.js';
+import { TEMP_NAME } from '../common/atomic.js';
+import { JOURNAL, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
 
 /**
  * Temp files an interrupted labgen left behind (kill -9, power cut): `.<name>.labgen-<tag>-<pid>`
@@ -14,8 +14,6 @@ import { TEMP_NAME } from './atomic.js';
  * writeFileAtomic writes into outside one (the lab folder's own, .labgen/, the secrets).
  */
 
-/** Exists while apply's transaction is under way (apply.ts writes it first and removes it last). */
-export const JOURNAL = `${LABGEN_DIR}/writing`;
 
 function alive(pid: number): boolean {
   if (pid === process.pid) return true;

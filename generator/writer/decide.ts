@@ -1,7 +1,8 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import type { FileSpec } from '../plan/file-spec.js';
-import { type Manifest, type ManifestEntry, sha256 } from './manifest.js';
+import type { FileKind, FileSpec } from '../plan/file-spec.js';
+import { type Manifest, type ManifestEntry } from './manifest.js';
+import { sha256 } from '../common/text.js';
 
 /**
  * What to do with each file, decided before anything is written (read-only):
@@ -19,6 +20,8 @@ export interface Decision {
   current?: string;
   /** why, for conflicts and mode-only updates */
   reason?: string;
+  /** an orphan's kind and host, as the manifest recorded them when labgen wrote it */
+  was?: { kind: FileKind; host?: string };
   /** a kept file whose generated version changed since it was kept: it misses that change */
   stale?: boolean;
 }
@@ -94,8 +97,9 @@ function decideFile(labDir: string, spec: FileSpec, record: ManifestEntry | unde
 function decideOrphan(labDir: string, path: string, record: ManifestEntry): Decision | undefined {
   const disk = readDisk(labDir, path);
   if (!disk) return undefined; // already gone: it just leaves the manifest
-  if (diskSha(disk) !== record.sha256) return withCurrent({ path, action: 'conflict', reason: 'no longer generated, but edited by hand' }, labDir, disk, true);
-  return withCurrent({ path, action: 'remove' }, labDir, disk, false);
+  const was = record.kind ? { was: { kind: record.kind, ...(record.host ? { host: record.host } : {}) } } : {};
+  if (diskSha(disk) !== record.sha256) return withCurrent({ path, action: 'conflict', reason: 'no longer generated, but edited by hand', ...was }, labDir, disk, true);
+  return withCurrent({ path, action: 'remove', ...was }, labDir, disk, false);
 }
 
 export function decide(labDir: string, files: FileSpec[], manifest: Manifest): Decision[] {

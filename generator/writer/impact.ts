@@ -69,7 +69,7 @@ const byName = new Intl.Collator('en', { numeric: true }).compare;
 /** Host names, unique, in natural order (node2 before node10). */
 export const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort(byName);
 
-/** Kind and host of a lab folder path, for orphans (no FileSpec) and as the fallback. */
+/** Kind and host of a lab folder path, for an orphan of a manifest from before labgen recorded them. */
 export function kindOfPath(path: string): { kind: FileKind; host?: string } {
   const pi = /^pis\/([^/]+)\//.exec(path);
   if (pi) return { kind: 'pi', host: pi[1] };
@@ -83,7 +83,8 @@ export function kindOfPath(path: string): { kind: FileKind; host?: string } {
 }
 
 function classify(d: Decision): { kind: FileKind; host?: string } {
-  return d.spec ? { kind: d.spec.kind, host: d.spec.host } : kindOfPath(d.path);
+  // an orphan has no spec: the manifest recorded what it was (kindOfPath only for old manifests)
+  return d.spec ? { kind: d.spec.kind, host: d.spec.host } : (d.was ?? kindOfPath(d.path));
 }
 
 const isChange = (d: Decision): d is Decision & { action: Change } => d.action === 'create' || d.action === 'update' || d.action === 'remove';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LABGEN_DIR } from '../secrets/paths.js';
 import type { Decision } from './decide.js';
 import { contentSha, type Manifest } from './manifest.js';
+import { KEEP } from '../common/layout.js';
 
 /**
  * .labgen/keep: files the user chose to keep as edited by hand (answered "keep" at the conflict
@@ -21,7 +21,6 @@ import { contentSha, type Manifest } from './manifest.js';
  * last wrote, or what it would have written when "keep" was answered), so a kept file is still
  * told apart from labgen's output later, and one that misses a later change is `stale`.
  */
-export const KEEP = `${LABGEN_DIR}/keep`;
 
 export function parseKeep(text: string): Set<string> {
   return new Set(

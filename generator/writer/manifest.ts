@@ -1,18 +1,21 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
-import { LABGEN_DIR } from '../secrets/paths.js';
+import type { FileKind } from '../plan/file-spec.js';
+import { MANIFEST } from '../common/layout.js';
+import { sha256 } from '../common/text.js';
 
 /**
  * .labgen/manifest.json: what labgen last wrote, {path → sha256, mode}. A file on disk that
  * matches neither this record nor the new output was edited by hand.
  */
-export const MANIFEST = `${LABGEN_DIR}/manifest.json`;
 
 export interface ManifestEntry {
   sha256: string;
   mode: number;
+  /** what the file is (FileSpec.kind) and whose: once it is no longer planned, the impact still knows */
+  kind?: FileKind;
+  host?: string;
 }
 /**
  * `secrets`: the names of the lab's secret files (under .labgen/secrets/) when it was last
@@ -21,7 +24,6 @@ export interface ManifestEntry {
  */
 export type Manifest = Map<string, ManifestEntry> & { secrets?: readonly string[] };
 
-export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 const specShas = new WeakMap<object, string>();
 
@@ -36,8 +38,10 @@ export function readManifest(labDir: string): Manifest {
   const file = join(labDir, MANIFEST);
   if (!existsSync(file)) return new Map();
   try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { secrets?: string[]; files: Record<string, { sha256: string; mode: string }> };
-    const m: Manifest = new Map(Object.entries(doc.files).map(([p, e]) => [p, { sha256: e.sha256, mode: parseInt(e.mode, 8) }]));
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { secrets?: string[]; files: Record<string, { sha256: string; mode: string; kind?: FileKind; host?: string }> };
+    const m: Manifest = new Map(
+      Object.entries(doc.files).map(([p, e]) => [p, { sha256: e.sha256, mode: parseInt(e.mode, 8), ...(e.kind ? { kind: e.kind } : {}), ...(e.host ? { host: e.host } : {}) }]),
+    );
     if (Array.isArray(doc.secrets)) m.secrets = doc.secrets;
     return m;
   } catch (e) {
@@ -50,7 +54,10 @@ export function readManifest(labDir: string): Manifest {
 /** Sorted, one entry a line: stable bytes, readable diffs. */
 export function serializeManifest(m: Manifest): string {
   const files = Object.fromEntries(
-    [...m.keys()].sort().map((p) => [p, { sha256: m.get(p)!.sha256, mode: m.get(p)!.mode.toString(8).padStart(4, '0') }]),
+    [...m.keys()].sort().map((p) => {
+      const e = m.get(p)!;
+      return [p, { sha256: e.sha256, mode: e.mode.toString(8).padStart(4, '0'), ...(e.kind ? { kind: e.kind } : {}), ...(e.host ? { host: e.host } : {}) }];
+    }),
   );
   const secrets = m.secrets && [...m.secrets].sort();
   return `${JSON.stringify({ version: 1, generator: 'labgen', ...(secrets ? { secrets } : {}), files }, null, 2)}\n`;

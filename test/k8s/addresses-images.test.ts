@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceAddresses } from '../../generator/model/hosts.js';
-import { UPSTREAM } from '../../generator/plan/versions.js';
+import { UPSTREAM } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
 import { builtLabCache, images, K8S_LABS, loadBalancers } from './support.js';
 

@@ -19,7 +19,7 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UPSTREAM } from '../../generator/plan/versions.js';
+import { UPSTREAM } from '../../generator/plan/support/versions.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { builtLabCache, K8S_LABS, type K8sObject } from './support.js';

@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { planK8s } from '../../generator/plan/k8s/index.js';
 import { containerdHostsToml } from '../../generator/plan/k8s/registry.js';
-import { nfsExports } from '../../generator/plan/storage.js';
+import { nfsExports } from '../../generator/plan/support/nfs-exports.js';
 import { isSecretPath, K8S_SECRET_PATH } from '../../generator/secrets/paths.js';
 import { FIXED_SECRETS, planLab } from '../support/generated.js';
 

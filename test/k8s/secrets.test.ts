@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
-import { isSecretPath, SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
+import { isSecretPath, SECRET } from '../../generator/secrets/paths.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { removeDir } from '../support/tree.js';
 import { assertBuilt, labgen } from '../workflow/support.js';
 import type { K8sObject } from './support.js';
+import { SECRETS_DIR } from '../../generator/common/layout.js';
 
 let root = '';
 let dir = '';

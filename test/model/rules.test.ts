@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { problems } from './support.js';
 import { EXIT, LabgenError, LabValidationError } from '../../generator/errors.js';
 import { vms } from '../../generator/model/hosts.js';
 import { intToIp, ipToInt } from '../../generator/model/ip.js';
@@ -50,17 +51,6 @@ function variant(edit: (lab: Raw) => void): Raw {
   const lab = base();
   edit(lab);
   return lab;
-}
-
-/** Every problem validateLab reports for a lab, or [] when it is valid. */
-function problems(input: unknown): string[] {
-  try {
-    validateLab(input);
-    return [];
-  } catch (e) {
-    if (e instanceof LabValidationError) return e.problems;
-    throw e;
-  }
 }
 
 describe('valid labs', () => {

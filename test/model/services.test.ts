@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabValidationError } from '../../generator/errors.js';
+import { problems } from './support.js';
 import { gatewayAliases, serviceAddresses } from '../../generator/model/hosts.js';
 import { labJsonSchema } from '../../generator/model/json-schema.js';
 import { validateLab } from '../../generator/model/load.js';
@@ -10,16 +10,6 @@ import { complete, toLab } from '../../generator/wizard/questions.js';
 
 type Json = { properties?: Record<string, Json>; anyOf?: Json[]; [k: string]: unknown };
 const seedLab = () => validateLab(toLab(complete({})));
-
-function problems(input: unknown): string[] {
-  try {
-    validateLab(input);
-    return [];
-  } catch (e) {
-    if (e instanceof LabValidationError) return e.problems;
-    throw e;
-  }
-}
 
 describe('the service table', () => {
   it('is the schema: services.<key> and its keys, in the same order', () => {

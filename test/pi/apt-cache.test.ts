@@ -27,10 +27,10 @@ import {
   aptCache,
   aptCacheNode,
   aptProxyUrl,
-} from '../../generator/plan/apt-cache.js';
+} from '../../generator/plan/pi/apt-cache.js';
 import { plan } from '../../generator/plan/index.js';
-import { type PiFile, piContexts } from '../../generator/plan/pi-part.js';
-import { piHosts } from '../../generator/plan/pi-hosts.js';
+import { type PiFile, piContexts } from '../../generator/plan/pi/part.js';
+import { piHosts } from '../../generator/plan/pi/hosts.js';
 import { FIXED_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';

@@ -23,21 +23,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../generator/model/defaults.js';
 import { validateLab } from '../../generator/model/load.js';
 import { type FileSpec, plan } from '../../generator/plan/index.js';
-import { piContexts } from '../../generator/plan/pi-part.js';
-import {
-  SLURM_NODE_DEFAULTS,
-  SLURMCTLD_K8S_HOSTNAME,
-  cgroupConf,
-  confServer,
-  planSlurm,
-  slurmConf,
-  slurmPi,
-} from '../../generator/plan/slurm.js';
-import { isSecretPath, SECRET, SECRETS_DIR } from '../../generator/secrets/paths.js';
+import { piContexts } from '../../generator/plan/pi/part.js';
+import { confServer, slurmPi } from '../../generator/plan/pi/slurm.js';
+import { cgroupConf } from '../../generator/plan/slurm/cgroup-conf.js';
+import { planSlurm } from '../../generator/plan/slurm/index.js';
+import { SLURM_NODE_DEFAULTS, SLURMCTLD_K8S_HOSTNAME, slurmConf } from '../../generator/plan/slurm/slurm-conf.js';
+import { isSecretPath, SECRET } from '../../generator/secrets/paths.js';
 import { loadSecrets, type Secrets } from '../../generator/secrets/store.js';
 import { FIXED_SECRETS, loadLabWith, writeFiles } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHostGroup } from '../support/test-hosts.js';
+import { SECRETS_DIR } from '../../generator/common/layout.js';
 
 const SEED = 'labs/rpi-slurm/lab.yaml';
 const MINIMAL = 'labs/minimal/lab.yaml';

@@ -16,18 +16,19 @@ import { EXIT, LabgenError } from '../../generator/errors.js';
 import { loadSecrets } from '../../generator/secrets/store.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { planWithFacts } from '../../generator/plan/index.js';
-import { PI_STAGE } from '../../generator/plan/pi-part.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { CommandError } from '../../drivers/base/failure.js';
 import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../drivers/base/known-hosts.js';
 import { asRoot } from '../../drivers/base/ssh.js';
 import { confirmScript, guardScript } from '../../drivers/push/cutover.js';
-import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets, sha256 } from '../../drivers/push/plan.js';
+import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets } from '../../drivers/push/plan.js';
 import { candidates, type HostResult } from '../../drivers/push/push.js';
 import { listingScript, parseListing, type RemoteState } from '../../drivers/push/remote-state.js';
 import { failureLines, pushTable, table } from '../../drivers/push/report.js';
 import { FIXED_SECRETS, planLab } from '../support/generated.js';
 import { onPath } from '../support/prereq.js';
 import { labDirFrom, removeDir } from '../support/tree.js';
+import { sha256 } from '../../generator/common/text.js';
 
 const STAGE = PI_STAGE.dir;
 /** The plan's per-Pi facts of `lab` (what push reads besides the files). */

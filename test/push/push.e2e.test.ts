@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadTargets } from '../../generator/cli/push.js';
-import { STATE_FILE } from '../../drivers/push/state.js';
+import { loadTargets } from '../../drivers/push/targets.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, uploadedPaths, writeLab } from './support.js';
+import { STATE_FILE } from '../../generator/common/layout.js';
 
 const ROLES = { pi1: ['storage', 'aptcache', 'compute'], pi2: ['compute'], pi3: ['compute'] };
 const KEYFILE = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';

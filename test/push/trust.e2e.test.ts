@@ -9,11 +9,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fingerprint } from '../../drivers/base/known-hosts.js';
-import { STATE_FILE } from '../../drivers/push/state.js';
 import { describeE2e } from '../support/prereq.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { startHosts, type TestHostGroup } from '../support/test-hosts.js';
 import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, writeLab } from './support.js';
+import { STATE_FILE } from '../../generator/common/layout.js';
 
 const blobOf = (publicLine: string) => Buffer.from(publicLine.trim().split(/\s+/)[1]!, 'base64');
 

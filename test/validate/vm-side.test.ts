@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPSTREAM } from '../../generator/plan/versions.js';
+import { UPSTREAM } from '../../generator/plan/support/versions.js';
 import { generatedLabCache, type LabOverrides, planLab } from '../support/generated.js';
 import { checkKubeadmConfig } from '../support/kubeadm-api.js';
 import { describeE2e, onPath } from '../support/prereq.js';

@@ -1,26 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT, LabgenError } from '../../generator/errors.js';
+import { type FsOps, realFs } from '../../generator/writer/apply.js';
 import { snapshotTree } from '../support/tree.js';
 import { cleanupTemp, tempDir } from './support.js';
 
 /**
  * init leaves nothing behind when it does not finish: Ctrl+C at a prompt writes nothing, and
- * when generate fails what init created is removed. generate and ask are stood in for here
- * (a double: a generate that fails after writing is hard to provoke for real); the real ones
- * are driven in init-cli.test.ts and terminal.test.ts.
+ * lab.yaml is written in the writer's one transaction with the lab folder, so a failure at any
+ * point of it (injected into the real writer's file operations) leaves neither. The real
+ * terminal is driven in init-cli.test.ts and terminal.test.ts.
  */
-
-const failing = vi.hoisted(() => ({ generate: undefined as undefined | ((lab: string) => number) }));
-
-vi.mock('../../generator/cli/generate.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../generator/cli/generate.js')>();
-  return {
-    ...real,
-    generate: async (opts: { lab: string }) => (failing.generate ? failing.generate(opts.lab) : real.generate(opts)),
-  };
-});
 
 vi.mock('../../generator/wizard/ask.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../generator/wizard/ask.js')>();
@@ -30,54 +21,70 @@ vi.mock('../../generator/wizard/ask.js', async (importOriginal) => {
 const { initCommand, EXIT_CANCELLED } = await import('../../generator/cli/init.js');
 const { ask } = await import('../../generator/wizard/ask.js');
 
-/** A generate that writes part of a lab folder, then fails. */
-function halfAGenerate(lab: string, how: 'throw' | 'exit 1'): number {
-  const dir = dirname(lab);
-  mkdirSync(join(dir, 'pis/node01'), { recursive: true });
-  writeFileSync(join(dir, 'pis/node01/setup.sh'), '#!/bin/sh\n');
-  writeFileSync(join(dir, 'README.md'), '# lab\n');
-  if (how === 'throw') throw new LabgenError(EXIT.failure, 'disk full');
-  return EXIT.failure;
+/** The real file operations, except that number `failAt` throws as a full disk would. */
+function failingAt(failAt: number): FsOps {
+  let n = 0;
+  const wrap =
+    <A extends unknown[]>(f: (...a: A) => void) =>
+    (...a: A) => {
+      if (++n === failAt) throw new LabgenError(EXIT.failure, 'disk full');
+      f(...a);
+    };
+  return { ...realFs, writeFile: wrap(realFs.writeFile), rename: wrap(realFs.rename), mkdir: wrap(realFs.mkdir), link: wrap(realFs.link) };
 }
+
+/** Early (the lab folder being made), in the middle, and late (lab.yaml and the manifest). */
+const FAIL_POINTS = [1, 2, 40, 150, 240];
 
 beforeEach(() => {
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
 afterEach(() => {
-  failing.generate = undefined;
   vi.restoreAllMocks();
 });
 afterAll(cleanupTemp);
 
 describe('init leaves nothing behind', () => {
-  it('generate fails in a folder init created: the folders it made are gone', async () => {
-    const base = tempDir();
-    failing.generate = (lab) => halfAGenerate(lab, 'throw');
-    await expect(initCommand(join(base, 'a/b/lab'), { yes: true })).rejects.toThrow('disk full');
-    expect(existsSync(join(base, 'a'))).toBe(false);
+  it('the write fails in a folder init created: the folders it made are gone', async () => {
+    for (const failAt of FAIL_POINTS) {
+      const base = tempDir();
+      await expect(initCommand(join(base, 'a/b/lab'), { yes: true }, { ops: failingAt(failAt) }), `failure at step ${failAt}`).rejects.toThrow('disk full');
+      expect(existsSync(join(base, 'a')), `failure at step ${failAt}`).toBe(false);
+    }
   });
 
-  it('generate fails in a folder that existed: what was there stays, what was added goes', async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
-    mkdirSync(join(dir, 'pis'));
-    const before = snapshotTree(dir);
-    failing.generate = (lab) => halfAGenerate(lab, 'exit 1');
-    expect(await initCommand(dir, { yes: true })).toBe(EXIT.failure);
-    expect(snapshotTree(dir)).toEqual(before);
+  it('the write fails in a folder that existed: what was there stays, nothing is added', async () => {
+    for (const failAt of FAIL_POINTS) {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+      mkdirSync(join(dir, 'pis'));
+      const before = snapshotTree(dir);
+      await expect(initCommand(dir, { yes: true }, { ops: failingAt(failAt) })).rejects.toThrow('disk full');
+      expect(snapshotTree(dir), `failure at step ${failAt}`).toEqual(before);
+    }
   });
 
-  it('generate fails after --force replaced lab.yaml: the old one is back, mode and all', async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'lab.yaml'), '# mine\nversion: 1\n');
-    chmodSync(join(dir, 'lab.yaml'), 0o600);
-    const before = snapshotTree(dir);
-    failing.generate = (lab) => halfAGenerate(lab, 'throw');
-    await expect(initCommand(dir, { yes: true, force: true })).rejects.toThrow('disk full');
-    expect(snapshotTree(dir)).toEqual(before);
-    expect(statSync(join(dir, 'lab.yaml')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'lab.yaml'), 'utf8')).toBe('# mine\nversion: 1\n');
+  it('the write fails after --force replaced lab.yaml: the old one is back, mode and all', async () => {
+    for (const failAt of FAIL_POINTS) {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'lab.yaml'), '# mine\nversion: 1\n');
+      chmodSync(join(dir, 'lab.yaml'), 0o600);
+      const before = snapshotTree(dir);
+      await expect(initCommand(dir, { yes: true, force: true }, { ops: failingAt(failAt) })).rejects.toThrow('disk full');
+      expect(snapshotTree(dir), `failure at step ${failAt}`).toEqual(before);
+      expect(statSync(join(dir, 'lab.yaml')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(dir, 'lab.yaml'), 'utf8')).toBe('# mine\nversion: 1\n');
+    }
+  });
+
+  it('without a failure the same init writes lab.yaml and the folder (the fail points are inside the write)', async () => {
+    const dir = join(tempDir(), 'lab');
+    let steps = 0;
+    const counting: FsOps = { ...realFs, writeFile: (...a) => (steps++, realFs.writeFile(...a)), rename: (...a) => (steps++, realFs.rename(...a)), mkdir: (...a) => (steps++, realFs.mkdir(...a)) };
+    expect(await initCommand(dir, { yes: true }, { ops: counting })).toBe(EXIT.ok);
+    expect(readFileSync(join(dir, 'lab.yaml'), 'utf8')).toContain('version: 1');
+    expect(steps).toBeGreaterThan(Math.max(...FAIL_POINTS));
   });
 
   it('Ctrl+C at a prompt (@inquirer\'s ExitPromptError): exit 130, nothing written', async () => {

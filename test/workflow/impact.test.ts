@@ -144,7 +144,16 @@ describe('impact: what must happen after a change', () => {
     expect(decisions).toEqual(copy);
   });
 
-  it('an orphan (no spec) is grouped by its path', () => {
+  it('an orphan (no spec) is grouped by what the manifest recorded of it, not by its path', () => {
+    const imp = impact([
+      { path: 'odd/place/setup.sh', action: 'remove', was: { kind: 'pi', host: 'node09' } },
+      { path: 'pis/node01/rootfs/etc/hosts', action: 'update', spec: { path: 'pis/node01/rootfs/etc/hosts', contents: '', mode: 0o644, kind: 'pi', host: 'node01', target: { path: '/etc/hosts', owner: 'root:root', restart: [] } } },
+    ]);
+    expect(kinds(imp.groups)).toEqual(['pi']);
+    expect(group(imp.groups, 'pi')!.notes).toContain('node09 left the lab: its files were removed; nothing to push (shut it down)');
+  });
+
+  it('an orphan of a manifest from before labgen recorded kinds is grouped by its path', () => {
     expect(kindOfPath('pis/node09/rootfs/etc/hosts')).toEqual({ kind: 'pi', host: 'node09' });
     expect(kindOfPath('provision/kubeadm/kv-worker-7.yaml')).toEqual({ kind: 'vm', host: 'kv-worker-7' });
     expect(kindOfPath('provision/common.sh')).toEqual({ kind: 'vm' });

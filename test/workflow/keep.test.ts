@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generate, type GenerateIo } from '../../generator/cli/generate.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { Decision } from '../../generator/writer/decide.js';
-import { KEEP, nextKeep, parseKeep, serializeKeep, withKept } from '../../generator/writer/keep.js';
+import { nextKeep, parseKeep, serializeKeep, withKept } from '../../generator/writer/keep.js';
 import type { Answer } from '../../generator/writer/resolve.js';
 import { editFile, labDirFrom, removeDir, snapshotTree } from '../support/tree.js';
+import { KEEP } from '../../generator/common/layout.js';
 
 /**
  * The per-file conflict questions at unit level: generate() with `interactive` and a scripted

@@ -3,11 +3,11 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
-import { TEMP_NAME } from '../../generator/writer/atomic.js';
-import { JOURNAL } from '../../generator/writer/debris.js';
+import { TEMP_NAME } from '../../generator/common/atomic.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { editFile, labDirFrom, removeDir, snapshotTree } from '../support/tree.js';
 import { assertBuilt, labgen } from '../workflow/support.js';
+import { JOURNAL } from '../../generator/common/layout.js';
 
 /**
  * kill -9 in the middle of a regenerate, for real: a child process runs the writer with fs

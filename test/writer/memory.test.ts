@@ -8,9 +8,9 @@ import { parseLabYaml } from '../../generator/model/load.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import { plan } from '../../generator/plan/index.js';
 import { decide } from '../../generator/writer/decide.js';
-import { sha256 } from '../../generator/writer/manifest.js';
 import { FIXED_SECRETS } from '../support/fixed-secrets.js';
 import { removeDir } from '../support/tree.js';
+import { sha256 } from '../../generator/common/text.js';
 
 /**
  * Issue 10, bug 4: a 10,000-Pi lab folder is 4 GB (every Pi's /etc/hosts lists every host), and

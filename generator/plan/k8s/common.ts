@@ -7,7 +7,7 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { Lab } from '../../model/defaults.js';
-import { nfsExports } from '../storage.js';
+import { nfsExports } from '../support/nfs-exports.js';
 
 /**
  * Building blocks shared by the k8s/ folder planners. Objects are typed with kubernetes-models'

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Lab } from '../../model/defaults.js';
 import { hostsEntries } from '../../model/hosts.js';
-import { marker } from '../quote.js';
-import { UPSTREAM } from '../versions.js';
+import { marker } from '../../common/quote.js';
+import { UPSTREAM } from '../support/versions.js';
 import { deployment, NS, port, restricted, resources, service } from './common.js';
 import type { Folder } from './folder.js';
 

@@ -1,8 +1,9 @@
 import { EXIT, LabgenError } from '../../errors.js';
-import { K8S_SECRETS_DIR, SECRETS_DIR } from '../../secrets/paths.js';
+import { K8S_SECRETS_DIR } from '../../secrets/paths.js';
 import { type FileSpec, MODE } from '../file-spec.js';
-import { marker } from '../quote.js';
-import { toYaml } from '../yaml.js';
+import { marker } from '../../common/quote.js';
+import { toYaml } from '../support/yaml.js';
+import { SECRETS_DIR } from '../../common/layout.js';
 
 /**
  * k8s/ is one kustomization per service folder. A folder planner describes its folder as data

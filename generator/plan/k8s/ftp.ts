@@ -1,7 +1,7 @@
 import type { Lab } from '../../model/defaults.js';
 import { SECRET } from '../../secrets/paths.js';
 import type { Secrets } from '../../secrets/store.js';
-import { UPSTREAM } from '../versions.js';
+import { UPSTREAM } from '../support/versions.js';
 import { dataVolume, deployment, NS, port, resources, service } from './common.js';
 import type { Folder } from './folder.js';
 import { envSecret } from './folder.js';

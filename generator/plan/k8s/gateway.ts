@@ -3,7 +3,7 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { Lab } from '../../model/defaults.js';
-import { UPSTREAM } from '../versions.js';
+import { UPSTREAM } from '../support/versions.js';
 import { deployment, fqdn, hasCertManager, meta, NS, port, restricted, resources, service } from './common.js';
 import type { Gateway, GatewayClass, HTTPRoute, Listener } from './crd-types.js';
 import type { Folder } from './folder.js';

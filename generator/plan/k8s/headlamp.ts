@@ -2,7 +2,7 @@ import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { Lab } from '../../model/defaults.js';
-import { UPSTREAM } from '../versions.js';
+import { UPSTREAM } from '../support/versions.js';
 import { deployment, meta, NS, restricted, resources } from './common.js';
 import type { Folder } from './folder.js';
 import { uiRoute, uiService, webUis } from './web-uis.js';

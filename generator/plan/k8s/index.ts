@@ -2,7 +2,7 @@ import type { Lab } from '../../model/defaults.js';
 import type { ServiceKey } from '../../model/services.js';
 import type { Secrets } from '../../secrets/store.js';
 import type { FileSpec } from '../file-spec.js';
-import { toYaml } from '../yaml.js';
+import { toYaml } from '../support/yaml.js';
 import { planApplyScript } from './apply-script.js';
 import { certManagerFolder } from './cert-manager.js';
 import { corednsFolder } from './coredns.js';

@@ -2,10 +2,10 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { Lab } from '../../model/defaults.js';
-import { marker } from '../quote.js';
-import { slurmController } from '../slurm.js';
-import { UPSTREAM } from '../versions.js';
-import { toYaml } from '../yaml.js';
+import { marker } from '../../common/quote.js';
+import { slurmController } from '../slurm/slurm-conf.js';
+import { UPSTREAM } from '../support/versions.js';
+import { toYaml } from '../support/yaml.js';
 import { dataVolume, deployment, meta, NS, port, restricted, resources, service } from './common.js';
 import { SLURM_EXPORTER_PORT } from './slurm-image.js';
 

@@ -1,8 +1,9 @@
 import type { Lab } from '../../model/defaults.js';
-import { SECRET, SECRETS_DIR } from '../../secrets/paths.js';
+import { SECRET } from '../../secrets/paths.js';
 import { REGISTRY_USER } from '../../secrets/store.js';
-import { marker, shellQuote } from '../quote.js';
+import { marker, shellQuote } from '../../common/quote.js';
 import { fqdn } from './common.js';
+import { SECRETS_DIR } from '../../common/layout.js';
 
 /**
  * k8s/registry/push-images.sh: seed 003's loop that copies the cluster's images into the lab

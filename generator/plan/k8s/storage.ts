@@ -5,8 +5,8 @@ import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IStorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageClass';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { Lab } from '../../model/defaults.js';
-import { type NfsExport, nfsExports } from '../storage.js';
-import { UPSTREAM } from '../versions.js';
+import { type NfsExport, nfsExports } from '../support/nfs-exports.js';
+import { UPSTREAM } from '../support/versions.js';
 import { deployment, meta, NS, restricted, resources } from './common.js';
 import type { Folder } from './folder.js';
 

@@ -1,7 +1,7 @@
-import type { Lab } from '../model/defaults.js';
-import { MODE } from './file-spec.js';
-import { hasRole, type PiNode, type PiPlanner } from './pi-part.js';
-import { render } from './render.js';
+import type { Lab } from '../../model/defaults.js';
+import { MODE } from '../file-spec.js';
+import { hasRole, type PiNode, type PiPlanner } from './part.js';
+import { render } from '../support/render.js';
 
 /**
  * The lab's apt cache (seed 003: apt-cacher-ng on node01, `02proxy` on the other Pis). The Pi

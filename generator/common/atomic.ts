@@ -1,9 +1,12 @@
 import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** A temp name beside the target: same folder, so rename is atomic; dot-prefixed, so it is obviously not ours to keep. */
+/** The name of a temp file for `name`, here and on a Pi: dot-prefixed, so it is obviously not one to keep. */
+export const tempName = (name: string, tag: string, id: string | number) => `.${name}.labgen-${tag}-${id}`;
+
+/** A temp name beside the target: same folder, so rename is atomic. */
 export function tempPath(target: string, tag = 'tmp'): string {
-  return join(dirname(target), `.${basename(target)}.labgen-${tag}-${process.pid}`);
+  return join(dirname(target), tempName(basename(target), tag, process.pid));
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { Lab } from '../model/defaults.js';
-import { vms } from '../model/hosts.js';
-import { type FileSpec, MODE } from './file-spec.js';
-import { render } from './render.js';
+import type { Lab } from '../../model/defaults.js';
+import { vms } from '../../model/hosts.js';
+import { type FileSpec, MODE } from '../file-spec.js';
+import { render } from '../support/render.js';
 
 /** Vagrantfile: the lab's VMs, from templates/Vagrantfile.ejs. */
 export function planVagrantfile(lab: Lab): FileSpec[] {

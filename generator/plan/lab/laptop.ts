@@ -1,9 +1,10 @@
-import type { Lab } from '../model/defaults.js';
-import { vms } from '../model/hosts.js';
-import { KNOWN_HOSTS, SECRET, SECRETS_DIR } from '../secrets/paths.js';
-import { type FileSpec, MODE } from './file-spec.js';
-import { hostsBlock, hostsBlockWindows } from './hosts-file.js';
-import { marker } from './quote.js';
+import type { Lab } from '../../model/defaults.js';
+import { vms } from '../../model/hosts.js';
+import { SECRET } from '../../secrets/paths.js';
+import { type FileSpec, MODE } from '../file-spec.js';
+import { hostsBlock, hostsBlockWindows } from '../support/hosts-file.js';
+import { marker } from '../../common/quote.js';
+import { KNOWN_HOSTS, SECRETS_DIR } from '../../common/layout.js';
 
 /** laptop/: what the laptop needs to reach the lab by name: hosts files and ssh_config. */
 

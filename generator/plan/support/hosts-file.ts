@@ -1,6 +1,6 @@
-import type { Lab } from '../model/defaults.js';
-import { hostsEntries } from '../model/hosts.js';
-import { marker } from './quote.js';
+import type { Lab } from '../../model/defaults.js';
+import { hostsEntries } from '../../model/hosts.js';
+import { marker } from '../../common/quote.js';
 
 /**
  * The lab's hosts entries between BEGIN/END lines, so a script can swap the block in a

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { parseSubnet } from '../model/ip.js';
-import { MODE } from './file-spec.js';
-import { connectionName, type PiContext, type PiFile, type PiPlanner } from './pi-part.js';
-import { marker, shellQuote } from './quote.js';
-import { render } from './render.js';
-import { toYaml } from './yaml.js';
+import { parseSubnet } from '../../model/ip.js';
+import { MODE } from '../file-spec.js';
+import { connectionName, type PiContext, type PiFile, type PiPlanner } from './part.js';
+import { marker, shellQuote } from '../../common/quote.js';
+import { render } from '../support/render.js';
+import { toYaml } from '../support/yaml.js';
 
 /**
  * A Pi's static address in the format of its OS (seed 003's dhcpcd.conf stanza, per release):

@@ -1,12 +1,13 @@
-import type { Lab } from '../model/defaults.js';
+import { octal } from '../../common/text.js';
+import type { Lab } from '../../model/defaults.js';
 import { aptCache } from './apt-cache.js';
-import { type FileSpec, MODE } from './file-spec.js';
+import { type FileSpec, MODE } from '../file-spec.js';
 import { nodeExporter } from './node-exporter.js';
-import { PI_STAGE, type PiContext, type PiFacts, type PiFile, type PiPart, type PiPlanner, piContexts } from './pi-part.js';
-import { piHosts } from './pi-hosts.js';
-import { applyNetwork, piNetwork } from './pi-network.js';
-import { shellQuote } from './quote.js';
-import { render } from './render.js';
+import { PI_STAGE, type PiContext, type PiFacts, type PiFile, type PiPart, type PiPlanner, piContexts } from './part.js';
+import { piHosts } from './hosts.js';
+import { applyNetwork, piNetwork } from './network.js';
+import { shellQuote } from '../../common/quote.js';
+import { render } from '../support/render.js';
 import { slurmPi } from './slurm.js';
 import { storage } from './storage.js';
 
@@ -35,7 +36,8 @@ function restarts(files: { path: string; restart?: string[] }[]): [string, strin
   return [...by].sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
-const octal = (mode: number) => `0${mode.toString(8)}`;
+/** setup.sh's `install -m` mode, with the leading 0 */
+const installMode = (mode: number) => `0${octal(mode)}`;
 
 function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
   return render('pis/setup.sh', {
@@ -45,8 +47,8 @@ function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
     osPath: ctx.node.os ? `pis.nodes[${ctx.index}].os` : 'pis.os',
     packages: m.packages,
     services: m.services,
-    files: m.files.map((f) => ({ ...f, mode: octal(f.mode) })),
-    secrets: m.secrets.map((s) => ({ ...s, mode: octal(s.mode) })),
+    files: m.files.map((f) => ({ ...f, mode: installMode(f.mode) })),
+    secrets: m.secrets.map((s) => ({ ...s, mode: installMode(s.mode) })),
     restarts: restarts([...m.files, ...m.secrets]),
     networkFiles: m.networkFiles,
     unitFiles: m.files.filter((f) => f.path.startsWith('/etc/systemd/system/')).map((f) => f.path),
@@ -58,7 +60,7 @@ function setupScript(ctx: PiContext, m: ReturnType<typeof merge>): string {
 function rootfsSpec(node: string, dir: 'rootfs' | 'boot', f: PiFile): FileSpec {
   return {
     path: `pis/${node}/${dir}${f.path}`,
-    // read through, not copied: a part may make its contents when read (pi-hosts.ts)
+    // read through, not copied: a part may make its contents when read (hosts.ts)
     get contents() {
       return f.contents;
     },
@@ -69,7 +71,7 @@ function rootfsSpec(node: string, dir: 'rootfs' | 'boot', f: PiFile): FileSpec {
   };
 }
 
-/** What the drivers need of a Pi besides its files (pi-part.ts), from the same merge as its setup.sh. */
+/** What the drivers need of a Pi besides its files (part.ts), from the same merge as its setup.sh. */
 function piFacts(ctx: PiContext, m: ReturnType<typeof merge>): PiFacts {
   return {
     node: ctx.node.name,

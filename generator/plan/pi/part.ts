@@ -1,9 +1,9 @@
-import type { Lab } from '../model/defaults.js';
-import type { PI_MODELS, PI_OS, PI_ROLES } from '../model/schema.js';
+import type { Lab } from '../../model/defaults.js';
+import type { PI_MODELS, PI_OS, PI_ROLES } from '../../model/schema.js';
 
 /**
  * What one concern (network, hosts, apt, storage, Slurm, monitoring) contributes to a Pi.
- * pis.ts merges the parts into the Pi's rootfs/ files and its setup.sh.
+ * index.ts merges the parts into the Pi's rootfs/ files and its setup.sh.
  */
 
 export type PiOs = (typeof PI_OS)[number];
@@ -74,7 +74,7 @@ export const PI_STAGE = {
 
 /**
  * What the drivers (push and status; image and up) need to know of a Pi besides its files, as
- * data from the plan (pis.ts), so no driver asks a part again or reads it back from setup.sh.
+ * data from the plan (index.ts), so no driver asks a part again or reads it back from setup.sh.
  */
 export interface PiFacts {
   node: string;

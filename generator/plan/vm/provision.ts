@@ -1,12 +1,12 @@
-import type { Lab } from '../model/defaults.js';
+import type { Lab } from '../../model/defaults.js';
 import { apiEndpoint } from './kubeadm-config.js';
-import { type FileSpec, MODE } from './file-spec.js';
-import { hostsBlock } from './hosts-file.js';
-import { marker } from './quote.js';
-import { render } from './render.js';
-import { containerdCaPath, containerdHostsToml, registryHost } from './k8s/registry.js';
-import { UPSTREAM } from './versions.js';
-import { toYaml } from './yaml.js';
+import { type FileSpec, MODE } from '../file-spec.js';
+import { hostsBlock } from '../support/hosts-file.js';
+import { marker } from '../../common/quote.js';
+import { render } from '../support/render.js';
+import { containerdCaPath, containerdHostsToml, registryHost } from '../k8s/registry.js';
+import { UPSTREAM } from '../support/versions.js';
+import { toYaml } from '../support/yaml.js';
 
 /**
  * provision/: the scripts the VMs run and the files they place. Each script and file has a

@@ -1,5 +1,5 @@
-import { packageFile } from '../paths.js';
-import { type FileSpec, MODE } from './file-spec.js';
+import { packageFile } from '../../paths.js';
+import { type FileSpec, MODE } from '../file-spec.js';
 
 /**
  * lab.schema.json in the lab folder: the JSON Schema of lab.yaml, so the first line of lab.yaml

@@ -1,9 +1,9 @@
-import type { Lab } from '../model/defaults.js';
-import { API_HOST, type Vm, vms } from '../model/hosts.js';
-import type { FileSpec } from './file-spec.js';
-import { MODE } from './file-spec.js';
-import { marker } from './quote.js';
-import { toYaml } from './yaml.js';
+import type { Lab } from '../../model/defaults.js';
+import { API_HOST, type Vm, vms } from '../../model/hosts.js';
+import type { FileSpec } from '../file-spec.js';
+import { MODE } from '../file-spec.js';
+import { marker } from '../../common/quote.js';
+import { toYaml } from '../support/yaml.js';
 
 /**
  * provision/kubeadm/<vm>.yaml: kubeadm's v1beta4 config for each VM. The control plane gets

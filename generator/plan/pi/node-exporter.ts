@@ -1,4 +1,4 @@
-import type { PiPlanner } from './pi-part.js';
+import type { PiPlanner } from './part.js';
 
 /** Prometheus' node exporter on every Pi (port 9100), scraped by the lab's monitoring. */
 export const nodeExporter: PiPlanner = () => ({

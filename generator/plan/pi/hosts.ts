@@ -1,6 +1,6 @@
-import { hostsBlock } from './hosts-file.js';
-import { MODE } from './file-spec.js';
-import type { PiPlanner } from './pi-part.js';
+import { hostsBlock } from '../support/hosts-file.js';
+import { MODE } from '../file-spec.js';
+import type { PiPlanner } from './part.js';
 
 /**
  * /etc/hosts on a Pi: the usual loopback lines for its own name, then the lab's block.

@@ -1,54 +1,20 @@
-import type { Lab } from '../model/defaults.js';
-import { MODE } from './file-spec.js';
-import { hasRole, type PiPlanner } from './pi-part.js';
-import { shellQuote } from './quote.js';
-import { render } from './render.js';
+import type { Lab } from '../../model/defaults.js';
+import { MODE } from '../file-spec.js';
+import { hasRole, type PiPlanner } from './part.js';
+import { shellQuote } from '../../common/quote.js';
+import { NFS_ROOT, nfsExports } from '../support/nfs-exports.js';
+import { render } from '../support/render.js';
 
 /**
  * The storage Pi (seed 003: node01 with a USB disk, one partition per NFS share): the NFS
  * server with /etc/exports, and labgen-prepare-disk, which partitions and formats the disk.
  * Formatting is an explicit step the user runs once; setup.sh only installs the NFS server and
- * the exports. Everything that names an export (the Kubernetes side too) reads nfsExports().
+ * the exports. Everything that names an export (the Kubernetes side too) reads nfsExports()
+ * (support/nfs-exports.ts).
  */
 
-/** Where the exports are mounted on the storage Pi. */
-export const NFS_ROOT = '/srv/nfs';
 export const EXPORTS_FILE = '/etc/exports';
 export const PREPARE_DISK = '/usr/local/sbin/labgen-prepare-disk';
-
-export interface NfsExport {
-  /** storage.exports[].name: also the ext4 label and the GPT partition name */
-  name: string;
-  /** absolute path on the storage Pi, e.g. /srv/nfs/vol1 */
-  path: string;
-  /** as in lab.yaml: 20G (binary units: M = MiB, G = GiB, T = TiB) */
-  size: string;
-  /** the Pi with role storage */
-  server: { name: string; ip: string };
-}
-
-/** The one list of NFS exports: [] when lab.yaml has no storage section. */
-export function nfsExports(lab: Lab): NfsExport[] {
-  const server = lab.pis.nodes.find((n) => n.roles.includes('storage'));
-  if (!lab.storage || !server) return [];
-  return lab.storage.exports.map((e) => ({
-    name: e.name,
-    path: `${NFS_ROOT}/${e.name}`,
-    size: e.size,
-    server: { name: server.name, ip: server.ip },
-  }));
-}
-
-/** Things `labgen generate` should say about the storage settings (none for a default lab). */
-export function storageWarnings(lab: Lab): string[] {
-  if (!lab.storage?.noRootSquash) return [];
-  const paths = nfsExports(lab).map((e) => e.path);
-  return [
-    `storage.noRootSquash: ${paths.join(', ')} ${paths.length === 1 ? 'is' : 'are'} exported with no_root_squash to all of ${lab.network.subnet}, ` +
-      `and labgen-prepare-disk makes ${paths.length === 1 ? 'it' : 'them'} world-writable (chmod 777): root on any host of the lab network is root on these files. ` +
-      'Leave noRootSquash off unless a client really needs to write as root.',
-  ];
-}
 
 /** "20G" → MiB (sizes are binary units, as sfdisk reads them). */
 export function sizeMiB(size: string): number {

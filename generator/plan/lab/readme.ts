@@ -1,8 +1,8 @@
-import type { Lab } from '../model/defaults.js';
-import { serviceAddresses, vms } from '../model/hosts.js';
-import { type FileSpec, MODE } from './file-spec.js';
-import { apiEndpoint } from './kubeadm-config.js';
-import { render } from './render.js';
+import type { Lab } from '../../model/defaults.js';
+import { serviceAddresses, vms } from '../../model/hosts.js';
+import { type FileSpec, MODE } from '../file-spec.js';
+import { apiEndpoint } from '../vm/kubeadm-config.js';
+import { render } from '../support/render.js';
 
 /** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
 const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;

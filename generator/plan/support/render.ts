@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import ejs from 'ejs';
-import { packageFile, TEMPLATES_DIR } from '../paths.js';
-import { marker, rubyQuote, shellQuote } from './quote.js';
+import { packageFile, TEMPLATES_DIR } from '../../paths.js';
+import { marker, rubyQuote, shellQuote } from '../../common/quote.js';
 
 type Template = (data: Record<string, unknown>) => string;
 const cache = new Map<string, Template>();
@@ -16,8 +16,10 @@ function escapeFor(output: string, source: string): (v: unknown) => string {
 /**
  * Render templates/<name>.ejs. Templates are part of the program, read once and compiled once:
  * reading them is not lab input, so plans stay pure functions of (lab, secrets).
+ * `verbatim`: the template's whitespace is the file's (no tidy pass), for a file whose blank
+ * lines are its own (Python's two between functions) or must stay as they are.
  */
-export function render(name: string, data: Record<string, unknown>): string {
+export function render(name: string, data: Record<string, unknown>, options: { verbatim?: boolean } = {}): string {
   let template = cache.get(name);
   if (!template) {
     const file = join(TEMPLATES_DIR, `${name}.ejs`);
@@ -33,7 +35,8 @@ export function render(name: string, data: Record<string, unknown>): string {
     }) as Template;
     cache.set(name, template);
   }
-  return tidy(template({ ...data, marker }));
+  const text = template({ ...data, marker });
+  return options.verbatim ? text : tidy(text);
 }
 
 /** LF endings, no trailing spaces, exactly one final newline: byte-stable output. */

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
+import { EXIT, LabgenError } from '../../generator/errors.js';
+import { type LabFolder, openLabFolder } from '../../generator/lab-folder/open.js';
+import type { FileSpec } from '../../generator/plan/file-spec.js';
+import { KNOWN_HOSTS_ENTRY } from '../../generator/secrets/store.js';
+import { KnownHostsFile } from '../base/known-hosts.js';
+import { type PiTarget, piTargets } from './plan.js';
+import { readState } from './state.js';
+
+/** What push and status start from: the lab folder opened, its Pis as targets, trust, last addresses. */
+
+/**
+ * The plan's Pi files as the lab folder holds them. Push delivers what `labgen generate` wrote,
+ * so the folder must be up to date: a kept hand edit (.labgen/keep) is delivered as kept.
+ */
+function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
+  const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
+  const stale = mine.filter((d) => d.action !== 'identical' && d.action !== 'kept');
+  // a Pi without a pin is fine here: push refuses it as unknown, or records it with --trust-new
+  const secrets = p.secrets.missing.filter((m) => m !== KNOWN_HOSTS_ENTRY);
+  if (stale.length || secrets.length) {
+    const what = [...stale.map((d) => `${d.path} (${d.action})`), ...secrets.map((m) => `${SECRETS_DIR}/${m} (missing)`)];
+    throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; nothing was pushed:\n${what.map((w) => `  ${w}`).join('\n')}`, {
+      hint: 'run `labgen generate` first (push delivers the files it writes)',
+    });
+  }
+  return mine.map((d) => (d.action === 'kept' && d.current !== undefined ? { ...d.spec!, contents: d.current } : d.spec!));
+}
+
+/** Everything push and status share: the lab, its Pis as targets, trust, last addresses. */
+export function loadTargets(opts: { lab: string }, nodes: string[]): { labDir: string; targets: PiTarget[]; privateKey: string; knownHosts: KnownHostsFile; lastAddress: Record<string, string> } {
+  const p = openLabFolder(opts.lab);
+  const all = p.lab.pis.nodes.map((n) => n.name);
+  const unknown = nodes.filter((n) => !all.includes(n));
+  if (unknown.length)
+    throw new LabgenError(EXIT.badInput, `not a Pi of this lab: ${unknown.join(', ')}`, { hint: `the lab's Pis: ${all.join(', ') || '(none)'}` });
+  const chosen = nodes.length ? nodes : all;
+  const targets = piTargets(p.pis, piFiles(p, chosen), p.secrets.file, chosen);
+  const state = readState(p.labDir);
+  return {
+    labDir: p.labDir,
+    targets,
+    privateKey: p.secrets.secrets.sshKey.private,
+    knownHosts: new KnownHostsFile(join(p.labDir, KNOWN_HOSTS)),
+    lastAddress: Object.fromEntries(Object.entries(state.nodes).map(([n, s]) => [n, s.address])),
+  };
+}
+

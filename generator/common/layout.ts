@@ -1,0 +1,17 @@
+/**
+ * The lab folder's own files, relative to it: one table of where labgen keeps what. Plans may
+ * name these paths; only the writer, the secrets store and the drivers read or write them.
+ */
+export const LABGEN_DIR = '.labgen';
+/** the lab's keys, tokens and passwords (0700, git-ignored; secrets/paths.ts names the files) */
+export const SECRETS_DIR = `${LABGEN_DIR}/secrets`;
+/** every Pi's host key, pinned under its name and address */
+export const KNOWN_HOSTS = `${LABGEN_DIR}/known_hosts`;
+/** what labgen last wrote: path → sha256 and mode, and the names of the secrets (writer/manifest.ts) */
+export const MANIFEST = `${LABGEN_DIR}/manifest.json`;
+/** files the user keeps as edited by hand (writer/keep.ts) */
+export const KEEP = `${LABGEN_DIR}/keep`;
+/** exists while a write is under way: a run killed outright leaves it (writer/debris.ts) */
+export const JOURNAL = `${LABGEN_DIR}/writing`;
+/** per Pi, the address it answered at after its last push (drivers/push/state.ts) */
+export const STATE_FILE = `${LABGEN_DIR}/state.json`;
