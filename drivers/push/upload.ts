@@ -1,4 +1,5 @@
 import { tempName } from '../../generator/common/atomic.js';
+import { octal } from '../../generator/common/text.js';
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
@@ -20,7 +21,7 @@ const { dir: STAGE, secrets: SECRETS, pending: PENDING } = PI_STAGE;
  */
 
 /** `/etc/.hosts.labgen-new-<token>`: beside the target (same filesystem: rename is atomic), unique per push. */
-export function tempPath(target: string, token: string): string {
+export function remoteTempPath(target: string, token: string): string {
   return posix.join(posix.dirname(target), tempName(posix.basename(target), 'new', token));
 }
 
@@ -69,7 +70,7 @@ export function installScript(files: DesiredFile[], token: string, hooks: Instal
   // the checksum list is a here-document read by sha256sum, which escapes such names
   const odd = files.find((f) => /[\n\r\\]/.test(f.path));
   if (odd) throw new Error(`labgen bug: cannot push a path with a newline or backslash: ${JSON.stringify(odd.path)}`);
-  const temps = files.map((f) => tempPath(f.path, token));
+  const temps = files.map((f) => remoteTempPath(f.path, token));
   const receive = files.length
     ? [
         ...files.map((f) => `[ ! -d ${q(f.path)} ] || { echo "labgen: "${q(f.path)}" is a folder" >&2; exit 1; }`),
@@ -80,7 +81,7 @@ export function installScript(files: DesiredFile[], token: string, hooks: Instal
         'LABGEN_SUMS',
         // chown first: it clears setuid/setgid bits, even for root
         ...grouped('chown', files, temps, (f) => f.owner),
-        ...grouped('chmod', files, temps, (f) => (f.mode & 0o7777).toString(8).padStart(4, '0')),
+        ...grouped('chmod', files, temps, (f) => octal(f.mode, 4)),
       ]
     : [];
   const lines = [
@@ -105,7 +106,7 @@ export function installScript(files: DesiredFile[], token: string, hooks: Instal
 /** The temps as one tar stream (names relative to /, unpacked with `-C /`); only their bytes matter. */
 export async function payload(files: DesiredFile[], token: string): Promise<Buffer> {
   const tar = pack();
-  for (const f of files) tar.entry({ name: tempPath(f.path, token).slice(1), mode: 0o600, mtime: EPOCH, uid: 0, gid: 0 }, f.content);
+  for (const f of files) tar.entry({ name: remoteTempPath(f.path, token).slice(1), mode: 0o600, mtime: EPOCH, uid: 0, gid: 0 }, f.content);
   tar.finalize();
   const chunks: Buffer[] = [];
   for await (const chunk of tar) chunks.push(chunk as Buffer);

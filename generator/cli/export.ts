@@ -1,10 +1,11 @@
 import * as archiverModule from 'archiver';
 import { createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
 import { loadLab } from '../model/load.js';
 import { isSecretPath, K8S_SECRETS_DIR } from '../secrets/paths.js';
-import { tempPath } from '../common/atomic.js';
+import { TEMP_NAME, tempPath } from '../common/atomic.js';
 import { readManifest } from '../writer/manifest.js';
 import { JOURNAL, MANIFEST, SECRETS_DIR } from '../common/layout.js';
 
@@ -49,7 +50,7 @@ const JUNK: RegExp[] = [
   /~$/,
   /^\.#/,
   /\.sw[po]$/,
-  /\.labgen-[a-z]+-\d+$/, // an interrupted write's temp file (common/atomic.ts)
+  TEMP_NAME, // an interrupted write's temp file (common/atomic.ts), exactly as generate tells them
   /\.zip$/i,
   /\.(img|iso|vdi|vmdk|qcow2|box)(\.(xz|gz|zst))?$/i,
 ];
@@ -157,7 +158,8 @@ function contents(entries: Entry[]): string {
 
 const kib = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KiB`);
 
-export async function exportCommand(opts: ExportOptions): Promise<number> {
+export async function exportCommand(opts: ExportOptions, given: Partial<Io> = {}): Promise<number> {
+  const io = ioOf(given);
   const labFile = resolve(opts.lab);
   const labDir = dirname(labFile);
   if (!existsSync(labFile))
@@ -166,7 +168,7 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
   if (existsSync(out) && statSync(out).isDirectory())
     throw new LabgenError(EXIT.badInput, `${out} is a folder`, { hint: 'give --out the zip file to write, e.g. --out lab.zip' });
   if (!existsSync(join(labDir, MANIFEST)))
-    process.stderr.write(`labgen: warning: ${labDir} was never generated (no ${MANIFEST}): the zip holds lab.yaml and what else is there\n`);
+    io.err(`labgen: warning: ${labDir} was never generated (no ${MANIFEST}): the zip holds lab.yaml and what else is there`);
 
   const modes = new Map([...readManifest(labDir)].map(([p, e]) => [p, e.mode]));
   const { entries, skipped, secrets } = walk(labDir, { withSecrets: opts.withSecrets ?? false, out, modes });
@@ -174,15 +176,15 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
   const size = await writeZip(entries, out, withSecrets ? 0o600 : 0o644);
 
   const files = entries.filter((e) => !e.dir);
-  process.stdout.write(`wrote ${out} (${files.length} files, ${kib(size)}): ${contents(entries)}\n`);
+  io.out(`wrote ${out} (${files.length} files, ${kib(size)}): ${contents(entries)}`);
   if (withSecrets)
-    process.stdout.write(`  with ${SECRETS_DIR}/ and k8s/*/${K8S_SECRETS_DIR}/ (keys, tokens, passwords): keep the zip private\n`);
+    io.out(`  with ${SECRETS_DIR}/ and k8s/*/${K8S_SECRETS_DIR}/ (keys, tokens, passwords): keep the zip private`);
   const left: string[] = [];
   const labSecrets = secrets.get(`${SECRETS_DIR}/`) ?? 0;
   const k8sSecrets = [...secrets].filter(([dir]) => dir !== `${SECRETS_DIR}/`).reduce((n, [, c]) => n + c, 0);
   if (labSecrets) left.push(`${SECRETS_DIR}/ (${labSecrets} files: keys, tokens, passwords; --with-secrets includes them)`);
   if (k8sSecrets) left.push(`k8s/*/${K8S_SECRETS_DIR}/ (${k8sSecrets} files: copies of those for kustomize; --with-secrets includes them)`);
   for (const [path, why] of skipped) left.push(`${path} (${why})`);
-  if (left.length) process.stdout.write(`  left out: ${left.join(', ')}\n`);
+  if (left.length) io.out(`  left out: ${left.join(', ')}`);
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
-import { commitLabFolder } from '../lab-folder/commit.js';
-import { changes, openLabFolder, type OpenOptions, outOfDate, staleKept } from '../lab-folder/open.js';
+import { commitLabFolder, outOfDate } from '../lab-folder/commit.js';
+import { changes, openLabFolder, type OpenOptions, staleKept } from '../lab-folder/open.js';
 import { planWarnings } from '../plan/index.js';
 import type { FsOps } from '../writer/apply.js';
 import { type Decision, forced } from '../writer/decide.js';
@@ -74,9 +74,10 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
     justKept = new Set(decisions.filter((d) => d.action === 'kept' && !f.keep.has(d.path)).map((d) => d.path));
   }
   const header2 = `${f.labFile}: ${summary(decisions)}`;
-  const result = commitLabFolder(f, { decisions, justKept }, io.ops);
+  const result = await commitLabFolder(f, { decisions, justKept }, io.ops);
   if (!result) {
-    out(`up to date: ${header2}`);
+    const stale = staleKept(decisions).length;
+    out(`${stale ? `up to date, but ${stale} kept file(s) miss a change` : 'up to date'}: ${header2}`);
     for (const line of decisionLines(decisions.filter((d) => d.action === 'kept'), tty)) out(line);
     return EXIT.ok;
   }

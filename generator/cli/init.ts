@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
 import { parseLabYaml } from '../model/load.js';
 import { ask, isPromptExit } from '../wizard/ask.js';
@@ -46,7 +47,7 @@ export async function initCommand(dir: string, opts: InitOptions, io: GenerateIo
     answers = await ask({ flags, yes: Boolean(opts.yes), interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) });
   } catch (e) {
     if (!isPromptExit(e)) throw e;
-    process.stderr.write(`labgen: init cancelled; nothing was written\n`);
+    ioOf(io).err('labgen: init cancelled; nothing was written');
     return EXIT_CANCELLED;
   }
   const text = labYaml(toLab(answers), SCHEMA_REF);
@@ -58,6 +59,6 @@ export async function initCommand(dir: string, opts: InitOptions, io: GenerateIo
   const code = await generate({ lab: labFile, labText: text }, io);
   if (code !== EXIT.ok) return code;
   const shown = relative(process.cwd(), labFile);
-  process.stdout.write(`wrote ${shown.startsWith('..') ? labFile : shown}: the lab; edit it, then run \`labgen generate\`\n`);
+  ioOf(io).out(`wrote ${shown.startsWith('..') ? labFile : shown}: the lab; edit it, then run \`labgen generate\``);
   return EXIT.ok;
 }

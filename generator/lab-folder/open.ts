@@ -1,22 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import type { Lab } from '../model/defaults.js';
 import { loadLab, parseLabYaml } from '../model/load.js';
 import { type PiFacts, planWithFacts } from '../plan/index.js';
 import { loadSecrets, type SecretsResult } from '../secrets/store.js';
-import { nextManifest } from '../writer/apply.js';
-import { findDebris } from '../writer/debris.js';
+import { findDebris, interruptedRemovals } from '../writer/debris.js';
 import { type Decision, decide, forced } from '../writer/decide.js';
 import { readKeep, withKept } from '../writer/keep.js';
-import { type Manifest, readManifest, serializeManifest } from '../writer/manifest.js';
+import { type Manifest, readManifest } from '../writer/manifest.js';
 import { KEEP, KNOWN_HOSTS, MANIFEST, SECRETS_DIR } from '../common/layout.js';
 
 /**
  * The lab folder as labgen finds it, everything decided and nothing written: lab.yaml loaded,
  * the secrets read (the missing ones made in memory), the plan, a decision per file, the temp
- * files an interrupted run left. Every command starts here (generate, push, status, export), and
- * so do the benches and tests; commit.ts writes what generate decides.
+ * files an interrupted run left. Every command that reads the lab folder starts here (generate, init,
+ * push, status), and so do the benches and tests; commit.ts writes what generate decides.
  */
 export interface LabFolder {
   labFile: string;
@@ -33,8 +31,8 @@ export interface LabFolder {
   pis: Map<string, PiFacts>;
   /** temp files an interrupted labgen left (removed by the next commit) */
   debris: string[];
-  /** the manifest these decisions leave differs from the one on disk */
-  manifestStale: boolean;
+  /** files an interrupted run was removing (its journal): their folders are pruned by the next commit */
+  removedBefore: string[];
 }
 
 export interface OpenOptions {
@@ -63,12 +61,6 @@ function refuseLostSecrets(labFile: string, lost: readonly string[], opts: OpenO
 /** labgen's own files and the secrets: with the planned files, the folders temp files are left in. */
 const labgenPaths = (secretNames: readonly string[]) => [MANIFEST, KEEP, KNOWN_HOSTS, ...secretNames.map((n) => `${SECRETS_DIR}/${n}`)];
 
-/** Whether `manifest` is not what .labgen/manifest.json holds (so a run must write it). */
-export function manifestDiffers(labDir: string, manifest: Manifest): boolean {
-  const file = join(labDir, MANIFEST);
-  return serializeManifest(manifest) !== (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-}
-
 export function openLabFolder(lab: string, opts: OpenOptions = {}): LabFolder {
   const labFile = resolve(lab);
   const labDir = dirname(labFile);
@@ -82,10 +74,10 @@ export function openLabFolder(lab: string, opts: OpenOptions = {}): LabFolder {
   const planned = planWithFacts(model, secrets.secrets);
   const raw = withKept(decide(labDir, planned.files, manifest), keep, manifest);
   const decisions = opts.force ? raw.map(forced) : raw;
-  const manifestStale = manifestDiffers(labDir, nextManifest(decisions, manifest, secrets.names));
-  const debris = findDebris(labDir, [...decisions.map((d) => d.path), ...labgenPaths(secrets.names)]);
+  const debris = findDebris(labDir, [...decisions.map((d) => d.path), ...manifest.keys(), ...labgenPaths(secrets.names)]);
   const labText = opts.labText === undefined ? {} : { labText: opts.labText };
-  return { labFile, ...labText, labDir, lab: model, secrets, manifest, keep, decisions, pis: planned.pis, debris, manifestStale };
+  const removedBefore = debris.length ? interruptedRemovals(labDir) : [];
+  return { labFile, ...labText, labDir, lab: model, secrets, manifest, keep, decisions, pis: planned.pis, debris, removedBefore };
 }
 
 /** Files that would be written or removed, and conflicts; not identical or kept ones. */
@@ -94,10 +86,3 @@ export const changes = (ds: readonly Decision[]) => ds.filter((d) => d.action !=
 /** Kept files that miss a change labgen made since they were kept. */
 export const staleKept = (ds: readonly Decision[]) => ds.filter((d) => d.action === 'kept' && d.stale);
 
-/**
- * Whether generate would change anything (`--check`'s answer). A kept file is the user's now:
- * it does not make the folder out of date, unless it misses a change.
- */
-export function outOfDate(f: LabFolder): boolean {
-  return changes(f.decisions).length > 0 || f.secrets.missing.length > 0 || f.manifestStale || f.debris.length > 0 || staleKept(f.decisions).length > 0;
-}

@@ -89,13 +89,15 @@ export interface PiIdentity {
 interface Entry {
   file: string;
   create: () => string;
+  /** the entry it is derived from: made anew whenever that one is (a public half, a hash) */
+  from?: string;
 }
 
 export interface SecretsResult {
   secrets: Secrets;
   /** each Pi's SSH host key, by node name (only for the Pis passed to loadSecrets) */
   hostKeys: Record<string, HostKey>;
-  /** files that do not exist yet (made in memory; written only by `persist`) */
+  /** files that do not exist yet, or are made anew with their source (made in memory; written by the writer's transaction through `pending`, or by `persist`) */
   missing: string[];
   /** every secret file of this lab, by name under .labgen/secrets/ (what the manifest records) */
   names: string[];
@@ -151,7 +153,8 @@ export interface LoadOptions {
 }
 
 /**
- * Read the lab's secrets; make the missing ones in memory. Nothing is written until persist().
+ * Read the lab's secrets; make the missing ones in memory. Nothing is written here: `pending`
+ * hands them to the writer's transaction (`persist` writes them at once, for tests and tools).
  * `pis`: the lab's Pis, each of which gets its own SSH host key (made once, for the image to
  * bake in) pinned in .labgen/known_hosts under its name and address, so the first connection to
  * a flashed Pi is already verified. A Pi with a pin under its name keeps it.
@@ -162,28 +165,32 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   const values: Record<string, string> = {};
   const entries: Record<string, Entry> = {
     sshKey: { file: SECRET.sshKey, create: () => (sshKey ??= newSshKey(labName)).private },
-    sshPublicKey: { file: SECRET.sshPublicKey, create: () => (sshKey ??= newSshKey(labName)).public },
+    sshPublicKey: { file: SECRET.sshPublicKey, create: () => (sshKey ??= newSshKey(labName)).public, from: 'sshKey' },
     kubeadmToken: { file: SECRET.kubeadmToken, create: () => `${randomToken(6)}.${randomToken(16)}\n` },
     mungeKey: { file: SECRET.mungeKey, create: () => randomBytes(1024).toString('latin1') },
     // no final newline: kustomize's secretGenerator puts a file's bytes into the Secret as they are
     registryPassword: { file: SECRET.registryPassword, create: () => randomToken(24) },
     // made from the password above (created or read first: entries are handled in this order)
-    registryHtpasswd: { file: SECRET.registryHtpasswd, create: () => htpasswdLine(REGISTRY_USER, values.registryPassword!) },
+    registryHtpasswd: { file: SECRET.registryHtpasswd, create: () => htpasswdLine(REGISTRY_USER, values.registryPassword!), from: 'registryPassword' },
     grafanaAdminPassword: { file: SECRET.grafanaAdminPassword, create: () => randomToken(24) },
   };
   for (const { name } of pis) {
     entries[`hostKey:${name}`] = { file: hostKeySecret(name), create: () => newHostKey(name) };
     // read or made right after the private key above, and derived from it
-    entries[`hostKeyPub:${name}`] = { file: `${hostKeySecret(name)}.pub`, create: () => publicHostKey(values[`hostKey:${name}`]!, name) };
+    entries[`hostKeyPub:${name}`] = { file: `${hostKeySecret(name)}.pub`, create: () => publicHostKey(values[`hostKey:${name}`]!, name), from: `hostKey:${name}` };
   }
   const missing: string[] = [];
+  const made = new Set<string>(); // the entries made in memory (a Set: 20,000 of them in a 10,000-Pi lab)
   for (const [key, e] of Object.entries(entries)) {
     const path = join(dir, e.file);
-    // latin1 maps bytes 1:1 to characters, so binary keys survive the round trip
-    if (existsSync(path)) values[key] = readFileSync(path, 'latin1');
+    // latin1 maps bytes 1:1 to characters, so binary keys survive the round trip; a half derived
+    // from a secret made just now is made again with it, never kept from the old one
+    const sourceIsNew = e.from !== undefined && made.has(e.from);
+    if (existsSync(path) && !sourceIsNew) values[key] = readFileSync(path, 'latin1');
     else {
       values[key] = e.create();
       missing.push(e.file);
+      made.add(key);
     }
   }
   const secrets: Secrets = {
@@ -199,8 +206,9 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   // host key is new (--new-secrets): then the old pin goes
   const knownHosts = join(labDir, KNOWN_HOSTS);
   const read = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
-  const rekeyed = new Set(pis.filter((p) => missing.includes(hostKeySecret(p.name))).map((p) => p.name));
-  const known = unpin(read, rekeyed);
+  // a new host key unpins the old one under the Pi's name and its address (a cut-over pins the address alone)
+  const rekeyed = pis.filter((p) => made.has(`hostKey:${p.name}`));
+  const known = unpin(read, new Set(rekeyed.flatMap((p) => [p.name, p.ip])));
   const pinned = pinnedNames(known);
   const unpinned = pis.filter((p) => !pinned.has(p.name));
   if (unpinned.length || known !== read) missing.push(KNOWN_HOSTS_ENTRY);
@@ -210,19 +218,23 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   const names = Object.values(entries).map((e) => e.file);
   // before manifests recorded them: the lab's own secrets, and the host keys of the Pis pinned
   const recorded = opts.recorded ?? names.filter((n) => !n.startsWith('hostkeys/') || pinnedNames(read).has(n.split('/')[1]!));
-  const lost = recorded.filter((n) => missing.includes(n));
+  const missingSet = new Set(missing);
+  const lost = recorded.filter((n) => missingSet.has(n));
 
   const pending = (): SecretFile[] => {
     const toWrite = new Set(missing);
     const files: SecretFile[] = [];
-    if (!existsSync(join(dir, '.gitignore')))
-      files.push({ path: `${SECRETS_DIR}/.gitignore`, contents: '# labgen: secrets never go into git\n*\n', dirMode: 0o700 });
-    for (const [key, e] of Object.entries(entries))
-      if (toWrite.has(e.file)) files.push({ path: `${SECRETS_DIR}/${e.file}`, contents: Buffer.from(values[key]!, 'latin1'), mode: 0o600, dirMode: 0o700 });
+    // known_hosts first: a run killed after it but before a new host key makes that key again
+    // and pins it anew, where the other order would leave a new key behind an old pin
     if (toWrite.has(KNOWN_HOSTS_ENTRY)) {
       const add = unpinned.map((node) => pinLine(node, hostKeys[node.name]!.public)).join('');
       files.push({ path: KNOWN_HOSTS, contents: `${known}${known && !known.endsWith('\n') ? '\n' : ''}${add}` });
     }
+    // the .gitignore before the secrets it hides
+    if (!existsSync(join(dir, '.gitignore')))
+      files.push({ path: `${SECRETS_DIR}/.gitignore`, contents: '# labgen: secrets never go into git\n*\n', dirMode: 0o700 });
+    for (const [key, e] of Object.entries(entries))
+      if (toWrite.has(e.file)) files.push({ path: `${SECRETS_DIR}/${e.file}`, contents: Buffer.from(values[key]!, 'latin1'), mode: 0o600, dirMode: 0o700 });
     return files;
   };
   const persist = () => {

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { targetOf, tempPath } from '../common/atomic.js';
+import { EXIT, LabgenError } from '../errors.js';
+import { journalHolder } from './debris.js';
 import type { Decision } from './decide.js';
 import { contentSha, type Manifest, serializeManifest } from './manifest.js';
 import { JOURNAL, LABGEN_DIR, MANIFEST } from '../common/layout.js';
@@ -62,6 +64,8 @@ export const realFs: FsOps = {
 export interface ApplyResult {
   written: string[];
   removed: string[];
+  /** what could not be cleaned up after the commit (an interrupted run's temp files): to warn about */
+  leftovers: string[];
 }
 
 /**
@@ -124,59 +128,77 @@ class Transaction {
     return tmp;
   }
 
+  /** link(2) failed for want of hard links once: the rest of this run moves old files aside at once */
+  private noLinks = false;
+
   /**
    * Keep the old file (until commit) so rollback can restore it. A hard link keeps it while the
    * target still stands, so the rename over it replaces old with new in one step and the target
    * never goes missing, even under kill -9; where the file system has no hard links (FAT), the
-   * old file is renamed aside instead. Returns whether there was an old file.
+   * old file is renamed aside instead. Returns how, and marks the undo step `swapped` once the
+   * new file stands (until then a linked copy is only a second name to drop).
    */
-  private keepOld(target: string, how: 'link' | 'move'): 'linked' | 'moved' | undefined {
-    if (!fs.existsSync(target)) return undefined;
+  private keepOld(target: string, how: 'link' | 'move'): { swapped: () => void } | undefined {
+    if (!fs.lstatSync(target, { throwIfNoEntry: false })) return undefined; // lstat: a dangling symlink is kept too
     const old = tempPath(target, 'old');
+    this.ops.discard(old); // a dead run of the same pid (pid 1 in a container) may have left this name
     this.cleanup.push(() => this.ops.discard(old));
-    if (how === 'link') {
+    if (how === 'link' && !this.noLinks) {
       try {
         this.ops.link(target, old);
-        // until the new file is renamed over the target, undoing is dropping the second name
-        // (rename(2) between two names of one file does nothing, so it cannot undo this)
-        this.undo.push(() => this.ops.unlink(old));
-        return 'linked';
+        let swapped = false;
+        // one step per file, so a failed rename back never goes on to delete the only old copy;
+        // before the swap, undoing is dropping the second name (rename(2) between two names of one
+        // file does nothing, so it could not undo this)
+        this.undo.push(() => (swapped ? this.ops.rename(old, target) : this.ops.unlink(old)));
+        return { swapped: () => (swapped = true) };
       } catch (e) {
         if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        this.noLinks = true;
       }
     }
     this.ops.rename(target, old);
     this.undo.push(() => this.ops.rename(old, target));
-    return 'moved';
+    return { swapped: () => {} };
   }
 
   swapIn(tmp: string, target: string): void {
     const kept = this.keepOld(target, 'link');
     this.ops.rename(tmp, target);
-    const old = tempPath(target, 'old');
     // a replaced file comes back from its old copy; a new one goes back to its temp name (stage's undo removes that)
-    if (kept === 'linked') this.undo.push(() => this.ops.rename(old, target));
-    else if (!kept) this.undo.push(() => this.ops.rename(target, tmp));
+    if (kept) kept.swapped();
+    else this.undo.push(() => this.ops.rename(target, tmp));
   }
 
   remove(target: string): void {
     this.keepOld(target, 'move');
   }
 
-  /** The file that marks a transaction under way (rollback removes it; apply, once all is done). */
-  journal(path: string): void {
+  /**
+   * The file that marks a transaction under way (rollback removes it; apply, once all is done).
+   * One labgen writes a lab folder at a time: a journal of a live process is a refusal.
+   */
+  journal(path: string, removing: readonly string[]): void {
+    const holder = journalHolder(path);
+    if (holder !== undefined)
+      throw new LabgenError(EXIT.failure, `another labgen (pid ${holder}) is writing this lab folder`, {
+        hint: `wait for it to finish, then run this again (if no labgen runs, remove ${path})`,
+      });
     this.undo.push(() => this.ops.unlink(path)); // first: a write that fails half-way still leaves a file
-    this.ops.writeFile(path, `${process.pid}\n`, 0o644);
+    this.ops.writeFile(path, [process.pid, ...removing, ''].join('\n'), 0o644);
   }
 
-  rollback(): void {
+  /** Undo every step; returns the ones that failed (each restores one file on its own, so the rest still run). */
+  rollback(): string[] {
+    const failed: string[] = [];
     for (const step of this.undo.reverse()) {
       try {
         step();
-      } catch {
-        // keep undoing the rest: each step restores one file on its own
+      } catch (e) {
+        failed.push((e as Error).message);
       }
     }
+    return failed;
   }
 
   commit(): void {
@@ -227,6 +249,8 @@ export interface ApplyExtras {
   meta?: MetaFile[];
   /** temp files an interrupted run left (debris.ts): removed once the new tree stands */
   debris?: string[];
+  /** files an interrupted run removed: their folders are pruned when empty */
+  removedBefore?: string[];
 }
 
 export function apply(labDir: string, decisions: Decision[], manifest: Manifest, ops: FsOps = realFs, extras: ApplyExtras = {}): ApplyResult {
@@ -239,26 +263,54 @@ export function apply(labDir: string, decisions: Decision[], manifest: Manifest,
     // the journal says "a transaction is under way" until it is done: a run killed outright
     // leaves it, and the next one knows to look for temp files (debris.ts)
     tx.ensureDir(join(labDir, LABGEN_DIR));
-    tx.journal(journal);
-    const staged = writes.map((d) => ({ d, tmp: tx.stage(join(labDir, d.path), d.spec!.contents, d.spec!.mode) }));
-    for (const { d, tmp } of staged) tx.swapIn(tmp, join(labDir, d.path));
-    for (const d of removals) tx.remove(join(labDir, d.path));
+    tx.journal(journal, removals.map((d) => d.path));
+    // labgen's own files first (known_hosts, the secrets, lab.yaml, keep): a run killed after
+    // them reuses them, while lab files made from secrets that never landed would be taken
+    // for hand edits by the next run
     for (const m of extras.meta ?? []) {
       const target = join(labDir, m.path);
       if (m.contents === undefined) tx.remove(target);
       else tx.swapIn(tx.stage(target, m.contents, m.mode ?? 0o644, m.dirMode), target);
     }
+    const staged = writes.map((d) => ({ d, tmp: tx.stage(join(labDir, d.path), d.spec!.contents, d.spec!.mode) }));
+    for (const { d, tmp } of staged) tx.swapIn(tmp, join(labDir, d.path));
+    for (const d of removals) tx.remove(join(labDir, d.path));
     const manifestFile = join(labDir, MANIFEST);
     tx.swapIn(tx.stage(manifestFile, serializeManifest(manifest), 0o644), manifestFile);
   } catch (e) {
-    tx.rollback();
+    const failed = tx.rollback();
+    if (failed.length)
+      throw new LabgenError(EXIT.failure, `${(e as Error).message}; and ${failed.length} step(s) of putting the lab folder back failed: ${failed.slice(0, 3).join('; ')}`, {
+        hint: 'some files may be half-way: fix the cause, then run `labgen generate --dry-run` to see what it would change',
+        cause: e,
+      });
     throw e;
   }
   tx.commit();
   const removed = removals.map((d) => d.path);
-  pruneEmptyDirs(labDir, removed);
-  for (const path of extras.debris ?? []) ops.discard(join(labDir, path));
-  ops.discard(journal); // last: the folder is whole
-  return { written: writes.map((d) => d.path), removed };
+  const prune = [...removed, ...(extras.removedBefore ?? [])];
+  return { written: writes.map((d) => d.path), removed, leftovers: afterCommit(labDir, ops, prune, extras.debris ?? [], journal) };
 }
 
+/**
+ * The new tree stands: remove an interrupted run's debris, then the folders removals (and that
+ * debris) left empty, then the journal. Best effort: nothing here can undo the commit, so a
+ * failure is reported as a leftover, never thrown (the journal stays, and the next run looks again).
+ */
+function afterCommit(labDir: string, ops: FsOps, removed: readonly string[], debris: readonly string[], journal: string): string[] {
+  const leftovers: string[] = [];
+  for (const path of debris.filter((p) => join(labDir, p) !== journal))
+    try {
+      ops.discard(join(labDir, path));
+    } catch (e) {
+      leftovers.push(`${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  pruneEmptyDirs(labDir, [...removed, ...debris]);
+  if (!leftovers.length)
+    try {
+      ops.discard(journal); // last: the folder is whole
+    } catch {
+      leftovers.push(relative(labDir, journal));
+    }
+  return leftovers;
+}

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TEMP_NAME } from '../common/atomic.js';
 import { JOURNAL, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
@@ -14,9 +14,8 @@ import { JOURNAL, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
  * writeFileAtomic writes into outside one (the lab folder's own, .labgen/, the secrets).
  */
 
-
+/** Whether a process runs with this pid (this one included: its temp files are not debris). */
 function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -29,10 +28,41 @@ function alive(pid: number): boolean {
  * The debris in the folders that hold `paths` (relative to the lab folder), as sorted paths
  * relative to it. One readdir per folder: most files share theirs.
  */
+/** The pid of another labgen writing the lab folder now (its journal, and it is alive), if any. */
+export function journalHolder(journal: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(journal, 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
+/**
+ * The files an interrupted run was removing (its journal lists them after its pid): their
+ * folders may be left empty, or hold its temp files, though no manifest names them any more.
+ */
+export function interruptedRemovals(labDir: string): string[] {
+  const journal = join(labDir, JOURNAL);
+  if (journalHolder(journal) !== undefined) return [];
+  try {
+    return readFileSync(journal, 'utf8').split('\n').slice(1).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `paths`: the planned files and the manifest's (a file a killed run already moved aside is in
+ * the manifest only), and labgen's own; their folders are where temp files can be.
+ */
 export function findDebris(labDir: string, paths: Iterable<string>): string[] {
   const dirs = new Set<string>(['.', LABGEN_DIR, SECRETS_DIR]);
-  const interrupted = existsSync(join(labDir, JOURNAL));
-  if (interrupted) for (const p of paths) dirs.add(dirname(p));
+  const journal = join(labDir, JOURNAL);
+  // a journal of a labgen that still runs is its transaction, not debris
+  const interrupted = existsSync(journal) && journalHolder(journal) === undefined;
+  if (interrupted) for (const p of [...paths, ...interruptedRemovals(labDir)]) dirs.add(dirname(p));
   const found: string[] = [];
   for (const dir of dirs) {
     let names: string[];

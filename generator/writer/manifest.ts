@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EXIT, LabgenError } from '../errors.js';
 import type { FileKind } from '../plan/file-spec.js';
 import { MANIFEST } from '../common/layout.js';
-import { sha256 } from '../common/text.js';
+import { octal, sha256 } from '../common/text.js';
 
 /**
  * .labgen/manifest.json: what labgen last wrote, {path → sha256, mode}. A file on disk that
@@ -56,7 +56,7 @@ export function serializeManifest(m: Manifest): string {
   const files = Object.fromEntries(
     [...m.keys()].sort().map((p) => {
       const e = m.get(p)!;
-      return [p, { sha256: e.sha256, mode: e.mode.toString(8).padStart(4, '0'), ...(e.kind ? { kind: e.kind } : {}), ...(e.host ? { host: e.host } : {}) }];
+      return [p, { sha256: e.sha256, mode: octal(e.mode, 4), ...(e.kind ? { kind: e.kind } : {}), ...(e.host ? { host: e.host } : {}) }];
     }),
   );
   const secrets = m.secrets && [...m.secrets].sort();

@@ -81,7 +81,7 @@ describe('init leaves nothing behind', () => {
   it('without a failure the same init writes lab.yaml and the folder (the fail points are inside the write)', async () => {
     const dir = join(tempDir(), 'lab');
     let steps = 0;
-    const counting: FsOps = { ...realFs, writeFile: (...a) => (steps++, realFs.writeFile(...a)), rename: (...a) => (steps++, realFs.rename(...a)), mkdir: (...a) => (steps++, realFs.mkdir(...a)) };
+    const counting: FsOps = { ...realFs, writeFile: (...a) => (steps++, realFs.writeFile(...a)), rename: (...a) => (steps++, realFs.rename(...a)), mkdir: (...a) => (steps++, realFs.mkdir(...a)), link: (...a) => (steps++, realFs.link(...a)) };
     expect(await initCommand(dir, { yes: true }, { ops: counting })).toBe(EXIT.ok);
     expect(readFileSync(join(dir, 'lab.yaml'), 'utf8')).toContain('version: 1');
     expect(steps).toBeGreaterThan(Math.max(...FAIL_POINTS));

@@ -55,8 +55,16 @@ describe('a regenerate killed with SIGKILL', () => {
     dirs.push(dir);
     const file = join(dir, 'lab.yaml');
     expect(labgen(['generate', '--lab', file]).code).toBe(EXIT.ok);
-    // a change that creates (a new Pi, with new secrets), updates and removes files
-    editFile(dir, 'lab.yaml', (s) => s.replace('count: 3', 'count: 2').replace(/(name: node03, ip: )[\d.]+/, '$110.0.0.77').replace('  nodes:\n', '  nodes:\n    - { name: node09, ip: 10.0.0.79 }\n'));
+    // a change that creates (a new Pi, with new secrets), updates and removes files (a worker's
+    // config, and node05's whole tree: a Pi that leaves the lab)
+    editFile(dir, 'lab.yaml', (s) =>
+      s
+        .replace('count: 3', 'count: 2')
+        .replace(/(name: node03, ip: )[\d.]+/, '$110.0.0.77')
+        .replace('  nodes:\n', '  nodes:\n    - { name: node09, ip: 10.0.0.79 }\n')
+        .replace(/\n\s*- \{ name: node05,[^\n]*/, '')
+        .replace('node04, node05]', 'node04]'),
+    );
     const before = snapshotTree(dir);
 
     // the tree an uninterrupted run makes, and how many fs steps it takes
@@ -98,9 +106,62 @@ describe('a regenerate killed with SIGKILL', () => {
       expect(next.stdout).toContain(`removed ${left.length} temp file(s)`);
       expect(temps(victim)).toEqual([]);
       expect(existsSync(join(victim, JOURNAL))).toBe(false);
-      expect(comparable(snapshotTree(victim))).toEqual(comparable(after));
+      expect(comparable(snapshotTree(victim)), `the tree after a kill at step ${killAt} and a regenerate`).toEqual(comparable(after));
       expect(labgen(['generate', '--check', '--lab', join(victim, 'lab.yaml')]).code).toBe(EXIT.ok);
     }
+  });
+
+  it('a first generate killed: the next one finishes it without a conflict (secrets land before what is made of them)', () => {
+    assertBuilt();
+    const dir = labDirFrom('rpi-slurm');
+    dirs.push(dir);
+    const probe = mkdtempSync(join(dir, '..', 'labgen-probe-'));
+    dirs.push(probe);
+    cpSync(dir, probe, { recursive: true });
+    const steps = Number(regenerate(join(probe, 'lab.yaml'), 0).stdout);
+    for (const killAt of [Math.floor(steps / 4), Math.floor(steps / 2), steps - 3]) {
+      const victim = mkdtempSync(join(dir, '..', 'labgen-first-'));
+      dirs.push(victim);
+      cpSync(dir, victim, { recursive: true });
+      expect(regenerate(join(victim, 'lab.yaml'), killAt).signal).toBe('SIGKILL');
+      const next = labgen(['generate', '--lab', join(victim, 'lab.yaml')]);
+      expect(next.stdout, `killed at ${killAt}`).not.toMatch(/conflict/);
+      expect(next.code, `killed at ${killAt}: ${next.stderr}`).toBe(EXIT.ok);
+      expect(labgen(['generate', '--check', '--lab', join(victim, 'lab.yaml')]).code).toBe(EXIT.ok);
+    }
+  });
+
+  it('a temp file of a dead run that had this run\'s pid (pid 1 in a container) does not block it', async () => {
+    assertBuilt();
+    const dir = labDirFrom('minimal');
+    dirs.push(dir);
+    const file = join(dir, 'lab.yaml');
+    expect(labgen(['generate', '--lab', file]).code).toBe(EXIT.ok);
+    // this process runs the next generate in-process: the leftover bears its own pid
+    const leftover = join(dir, `.README.md.labgen-old-${process.pid}`);
+    writeFileSync(leftover, 'a dead run\'s copy\n');
+    editFile(dir, 'lab.yaml', (s) => s.replace('name: minilab', 'name: minilab2'));
+    const { generate } = await import('../../generator/cli/generate.js');
+    const lines: string[] = [];
+    expect(await generate({ lab: file }, { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false })).toBe(EXIT.ok);
+    expect(existsSync(leftover)).toBe(false);
+    expect(labgen(['generate', '--check', '--lab', file]).code).toBe(EXIT.ok);
+  });
+
+  it('a second labgen while one is writing: refused, naming the pid; the live one is not taken for debris', () => {
+    assertBuilt();
+    const dir = labDirFrom('minimal');
+    dirs.push(dir);
+    const file = join(dir, 'lab.yaml');
+    expect(labgen(['generate', '--lab', file]).code).toBe(EXIT.ok);
+    writeFileSync(join(dir, JOURNAL), `${process.pid}\n`); // this test process stands for the labgen writing
+    expect(labgen(['generate', '--check', '--lab', file]).code).toBe(EXIT.ok);
+    editFile(dir, 'lab.yaml', (s) => s.replace('name: minilab', 'name: minilab2'));
+    const before = snapshotTree(dir);
+    const r = labgen(['generate', '--lab', file]);
+    expect(r.code).toBe(EXIT.failure);
+    expect(r.stderr).toContain(`another labgen (pid ${process.pid}) is writing this lab folder`);
+    expect(snapshotTree(dir)).toEqual(before);
   });
 
   it('a temp-like name that is not labgen’s, or a temp file of a labgen still running, is left alone', () => {

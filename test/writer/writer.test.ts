@@ -203,4 +203,24 @@ describe('apply is one transaction', () => {
     expect(after.decisions.every((d) => d.action === 'identical')).toBe(true);
     expect(after.secrets.missing).toEqual([]);
   });
+
+  it('on a file system without hard links (link fails with EPERM, as on FAT) old files are moved aside instead: the same result', async () => {
+    const { dir, file } = lab();
+    await run(file);
+    editFile(dir, 'lab.yaml', (s) => s.replace('count: 3', 'count: 2').replace('10.0.0.4', '10.0.0.7'));
+    let links = 0;
+    const noLinks: FsOps = {
+      ...realFs,
+      link: () => {
+        links++;
+        throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+      },
+    };
+    const p = openLabFolder(file);
+    apply(dir, p.decisions, nextManifest(p.decisions, p.manifest, p.secrets.names), noLinks, { meta: p.secrets.pending() });
+    expect(links).toBe(1); // asked once, then remembered for the rest of the run
+    const after = openLabFolder(file);
+    expect(after.decisions.every((d) => d.action === 'identical')).toBe(true);
+    expect(after.debris).toEqual([]);
+  });
 });

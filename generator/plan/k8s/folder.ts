@@ -96,7 +96,7 @@ export function envSecret(
     const v = value.endsWith('\n') ? value.slice(0, -1) : value;
     if (/[\r\n]/.test(v) || v.trim() === '')
       throw new LabgenError(EXIT.badInput, `${SECRETS_DIR}/${from} must be one line of text (it is the Secret ${namespace}/${name}'s ${key})`, {
-        hint: `put it back as labgen made it, or delete it: the next \`labgen generate\` makes a new one`,
+        hint: `put it back as labgen made it (from a copy, or \`labgen export --with-secrets\` elsewhere), or make new ones with \`labgen generate --new-secrets\``,
       });
     return `${key}=${v}`;
   });
