@@ -3,6 +3,7 @@ import { EXIT, LabgenError } from '../errors.js';
 import { commitLabFolder, outOfDate } from '../lab-folder/commit.js';
 import { changes, openLabFolder, type OpenOptions, staleKept } from '../lab-folder/open.js';
 import { planWarnings } from '../plan/index.js';
+import { eolWarning } from '../plan/support/versions.js';
 import type { FsOps } from '../writer/apply.js';
 import { type Decision, forced } from '../writer/decide.js';
 import { impact } from '../writer/impact.js';
@@ -39,6 +40,7 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
   const { out, err, tty } = ioOf(io);
   const f = openLabFolder(opts.lab, opts);
   for (const w of planWarnings(f.lab)) err(`labgen: warning: ${w}`);
+  for (const w of [eolWarning(f.lab.cluster.kubernetesVersion, new Date())]) if (w) err(`labgen: warning: ${w}`);
   if (opts.newSecrets && f.secrets.lost.length)
     err(
       `labgen: warning: --new-secrets: a new identity replaces ${f.secrets.lost.join(', ')}; ` +
@@ -83,6 +85,7 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
   }
   for (const line of [...decisionLines(decisions, tty), ...debrisLines(f.debris, 'removed')]) out(line);
   out(`wrote ${result.written.length}, removed ${result.removed.length}: ${header2}`);
+  for (const left of result.leftovers) err(`labgen: warning: could not remove ${left}, left by an interrupted run; the next run tries again`);
   for (const line of impactLines(impact(decisions), tty)) out(line);
   return EXIT.ok;
 }

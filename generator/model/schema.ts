@@ -16,6 +16,14 @@ z.config({ jitless: true });
 
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/**
+ * The Kubernetes minors labgen knows (each has a row in KUBERNETES_RELEASES, plan/support/versions.ts:
+ * release and end-of-life dates, pause image). An end-of-life one is still accepted; generate warns.
+ */
+export const KUBERNETES_MINORS = ['1.33', '1.34', '1.35', '1.36', '1.37'] as const;
+export type KubernetesMinor = (typeof KUBERNETES_MINORS)[number];
+const KUBERNETES_VERSION = new RegExp(`^(${KUBERNETES_MINORS.map((m) => m.replace('.', '\\.')).join('|')})(\\.\\d{1,3})?$`);
+
 /** The string formats of lab.yaml: the title editors and the reference show, and what a wrong value is told. */
 export const FORMATS = {
   name: {
@@ -31,7 +39,10 @@ export const FORMATS = {
   namePrefix: { title: 'name prefix', message: 'must start an RFC 1123 name: lower-case letters, digits and "-"' },
   interface: { title: 'interface name', message: 'must be a network interface name like eth0' },
   user: { title: 'Linux user name', message: 'must be a Linux user name' },
-  kubernetesVersion: { title: 'Kubernetes version', message: 'must be a Kubernetes version like "1.34" or "1.34.2"' },
+  kubernetesVersion: {
+    title: 'Kubernetes version',
+    message: `must be a Kubernetes version labgen knows, ${KUBERNETES_MINORS[0]} to ${KUBERNETES_MINORS.at(-1)}, like "${KUBERNETES_MINORS.at(-1)}" or "${KUBERNETES_MINORS.at(-1)}.1"`,
+  },
 } as const;
 
 const titled = <T extends z.ZodType>(schema: T, format: keyof typeof FORMATS): T => schema.meta({ title: FORMATS[format].title });
@@ -139,9 +150,11 @@ export const labSchema = z
         provider: z.enum(['virtualbox', 'libvirt']).default(DEFAULTS.cluster.provider).describe('Vagrant provider of the VMs'),
         box: z.string().min(1).default(DEFAULTS.cluster.box).describe('Vagrant box of the VMs'),
         bridge: z.string().min(1).default(DEFAULTS.cluster.bridge).describe('host adapter the VMs bridge to (the Pi LAN)'),
-        kubernetesVersion: titled(z.string().regex(/^1\.\d{1,3}(\.\d{1,3})?$/, FORMATS.kubernetesVersion.message), 'kubernetesVersion')
+        kubernetesVersion: titled(z.string().regex(KUBERNETES_VERSION, FORMATS.kubernetesVersion.message), 'kubernetesVersion')
           .default(DEFAULTS.cluster.kubernetesVersion)
-          .describe('kubeadm, kubelet and kubectl are pinned to it (a minor version takes its latest patch); quote it in YAML'),
+          .describe(
+            'kubeadm, kubelet and kubectl are pinned to it (a minor version takes its latest patch); quote it in YAML. `labgen generate` warns once it has reached end of life',
+          ),
         cni: z.enum(['flannel', 'calico', 'cilium']).default(DEFAULTS.cluster.cni).describe('the pod network'),
         podSubnet: cidr.default(DEFAULTS.cluster.podSubnet).describe('addresses of pods; each node takes a /24 of it'),
         serviceSubnet: cidr.default(DEFAULTS.cluster.serviceSubnet).describe('addresses of Kubernetes Services (ClusterIPs)'),

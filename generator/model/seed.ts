@@ -19,7 +19,7 @@ export const DEFAULTS = {
     provider: 'virtualbox',
     box: 'bento/ubuntu-24.04',
     bridge: 'eth0',
-    kubernetesVersion: '1.34',
+    kubernetesVersion: '1.37',
     cni: 'flannel',
     podSubnet: '10.244.0.0/16',
     serviceSubnet: '10.96.0.0/12',

@@ -10,13 +10,14 @@ const names = (xs: string[]) => (xs.length ? ` ${xs.join(' ')}` : '');
 export function actionText(a: NextAction): string {
   switch (a.do) {
     case 'image':
-      return `labgen image${names(a.pis)} --base raspios.img`;
+      // `labgen image` is still to come: the lab guide's step 4 does it by hand today
+      return `flash and set up${names(a.pis)} (README.md, step 4)`;
     case 'push':
       return `labgen push${names(a.pis)}`;
     case 'vm-up':
       return `vagrant up${names(a.vms)}`;
     case 'vm-provision':
-      return a.reload ? `vagrant reload --provision${names(a.vms)}` : `vagrant provision${names(a.vms)} (or labgen up)`;
+      return a.reload ? `vagrant reload --provision${names(a.vms)}` : `vagrant provision${names(a.vms)}`;
     case 'node-delete':
       return `kubectl delete node ${a.vm}`;
     case 'k8s-apply':

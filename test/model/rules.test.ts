@@ -96,7 +96,7 @@ describe('defaults', () => {
         provider: 'virtualbox',
         box: 'bento/ubuntu-24.04',
         bridge: 'eth0',
-        kubernetesVersion: '1.34',
+        kubernetesVersion: '1.37',
         cni: 'flannel',
         podSubnet: '10.244.0.0/16',
         serviceSubnet: '10.96.0.0/12',
@@ -299,7 +299,8 @@ describe('field (schema) problems carry their path too', () => {
     ['a bad CIDR', (l) => (l.network.subnet = '10.0.0.0/33'), 'network.subnet: must be an IPv4 subnet in CIDR form like 10.0.0.0/24 (got "10.0.0.0/33")'],
     ['a reversed DHCP range', (l) => (l.network.dhcpRange = '10.0.0.199-10.0.0.150'), 'network.dhcpRange: must be a range "FIRST-LAST" (first ≤ last) or a CIDR (got "10.0.0.199-10.0.0.150")'],
     ['an upper-case name', (l) => (l.pis.nodes[1].name = 'Node02'), 'pis.nodes[1].name: must be an RFC 1123 name: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters (got "Node02")'],
-    ['a bad Kubernetes version', (l) => (l.cluster.kubernetesVersion = 'v1.34'), 'cluster.kubernetesVersion: must be a Kubernetes version like "1.34" or "1.34.2" (got "v1.34")'],
+    ['a bad Kubernetes version', (l) => (l.cluster.kubernetesVersion = 'v1.34'), 'cluster.kubernetesVersion: must be a Kubernetes version labgen knows, 1.33 to 1.37, like "1.37" or "1.37.1" (got "v1.34")'],
+    ['a Kubernetes minor labgen does not know', (l) => (l.cluster.kubernetesVersion = '1.32'), 'cluster.kubernetesVersion: must be a Kubernetes version labgen knows, 1.33 to 1.37, like "1.37" or "1.37.1" (got "1.32")'],
     ['a bad export size', (l) => (l.storage.exports[0].size = '20GB'), 'storage.exports[0].size: must be a size like 512M, 20G or 1T (got "20GB")'],
   ];
   it.each(FIELD_CASES)('%s', (_, edit, expected) => {

@@ -46,3 +46,28 @@ export const NMCLI_RECORDER = `#!/bin/bash
 # test-host stand-in for nmcli (no NetworkManager here): records every call
 echo "nmcli $*" >> /var/log/standin.log
 `;
+
+/**
+ * systemctl like SYSTEMCTL, but it knows which units are installed: a unit exists when
+ * /var/lib/standin/unit-UNIT does (mark it before the run). Starting, restarting or reloading
+ * one that does not exist fails as the real one does ("Unit … not found.", exit 5): a VM without
+ * systemd-resolved (a Debian 12 box) answers `systemctl restart systemd-resolved` that way.
+ */
+export const SYSTEMCTL_KNOWN_UNITS = SYSTEMCTL.replace(
+  '\ncase "$cmd" in\n',
+  `
+case "$cmd" in start|restart|reload|try-restart|reload-or-restart)
+  for u in "$@"; do
+    [ -e "$state/unit-$u" ] || { echo "Failed to $cmd $u.service: Unit $u.service not found." >&2; exit 5; }
+  done ;;
+esac
+case "$cmd" in
+`,
+).replace('# test-host stand-in for systemctl', '# test-host stand-in for systemctl (with installed units)');
+
+/** resolvconf(8) stand-in (resolvconf is not installed here): `-u` writes resolv.conf.d/head as /etc/resolv.conf */
+export const RESOLVCONF = `#!/bin/bash
+# test-host stand-in for resolvconf: records every call; -u makes /etc/resolv.conf from head
+echo "resolvconf $*" >> /var/log/standin.log
+if [ "\${1:-}" = -u ]; then cat /etc/resolvconf/resolv.conf.d/head > /etc/resolv.conf; fi
+`;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPSTREAM } from '../../generator/plan/support/versions.js';
+import { pauseImage, UPSTREAM } from '../../generator/plan/support/versions.js';
 import { generatedLabCache, type LabOverrides, planLab } from '../support/generated.js';
 import { checkKubeadmConfig } from '../support/kubeadm-api.js';
 import { describeE2e, onPath } from '../support/prereq.js';
@@ -32,7 +32,7 @@ const CHANGES: { name: string; overrides: LabOverrides }[] = [
   { name: '', overrides: {} },
   { name: 'cni=calico', overrides: { cluster: { cni: 'calico' } } },
   { name: 'cni=cilium', overrides: { cluster: { cni: 'cilium' } } },
-  { name: 'kubernetesVersion=1.34.2', overrides: { cluster: { kubernetesVersion: '1.34.2' } } },
+  { name: 'kubernetesVersion=1.37.1', overrides: { cluster: { kubernetesVersion: '1.37.1' } } },
 ];
 
 const VARIANTS = [
@@ -291,7 +291,7 @@ function tomlTables(text: string): Map<string, Map<string, string>> {
 describeE2e('containerd config.toml: real containerd', { commands: ['containerd'] }, () => {
   for (const v of VARIANTS) {
     it.concurrent(
-      `${v.name}: containerd -c config.toml config dump exits 0 and shows SystemdCgroup = true for runc and sandbox_image ${UPSTREAM.pauseImage}`,
+      `${v.name}: containerd -c config.toml config dump exits 0 and shows SystemdCgroup = true for runc and sandbox_image ${pauseImage(v.lab.cluster.kubernetesVersion)}`,
       async ({ expect }) => {
         const g = await written(v);
         const r = await run('containerd', ['-c', g.path(CONTAINERD_TOML), 'config', 'dump']);
@@ -301,7 +301,7 @@ describeE2e('containerd config.toml: real containerd', { commands: ['containerd'
         expect(t.get(`${CRI}.containerd.runtimes.runc.options`)?.get('SystemdCgroup')).toBe('true');
         expect(t.get(`${CRI}.containerd.runtimes.runc`)?.get('runtime_type')).toBe('"io.containerd.runc.v2"');
         expect(t.get(`${CRI}.containerd`)?.get('default_runtime_name')).toBe('"runc"');
-        expect(t.get(CRI)?.get('sandbox_image')).toBe(JSON.stringify(UPSTREAM.pauseImage));
+        expect(t.get(CRI)?.get('sandbox_image')).toBe(JSON.stringify(pauseImage(v.lab.cluster.kubernetesVersion)));
         expect(t.get(`${CRI}.registry`)?.get('config_path')).toBe('"/etc/containerd/certs.d"');
       },
     );

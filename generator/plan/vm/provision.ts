@@ -5,7 +5,7 @@ import { hostsBlock } from '../support/hosts-file.js';
 import { marker } from '../../common/quote.js';
 import { render } from '../support/render.js';
 import { containerdCaPath, containerdHostsToml, registryHost } from '../k8s/registry.js';
-import { UPSTREAM } from '../support/versions.js';
+import { kubernetesMinor, pauseImage, UPSTREAM } from '../support/versions.js';
 import { toYaml } from '../support/yaml.js';
 
 /**
@@ -15,14 +15,14 @@ import { toYaml } from '../support/yaml.js';
 
 function templateData(lab: Lab) {
   const v = lab.cluster.kubernetesVersion;
-  const minor = v.split('.').slice(0, 2).join('.');
+  const minor = kubernetesMinor(v);
   return {
     lab,
     upstream: UPSTREAM,
     aptRepo: UPSTREAM.kubernetesApt(minor),
     k8sPatch: v.split('.').length === 3 ? v : '',
     apiEndpoint: apiEndpoint(lab),
-    pauseImage: UPSTREAM.pauseImage,
+    pauseImage: pauseImage(v),
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
     registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
   };
@@ -35,12 +35,23 @@ function registryTrust(lab: Lab): FileSpec[] {
   return [{ path, contents: containerdHostsToml(lab), mode: MODE.file, kind: 'vm' }];
 }
 
-const SCRIPTS = ['provision/common.sh', 'provision/control-plane.sh', 'provision/worker.sh'];
+const SCRIPTS = [
+  'provision/common.sh',
+  'provision/control-plane.sh',
+  'provision/worker.sh',
+  // lab DNS the way the box's OS does it, found out on the VM (common.sh places and runs it)
+  'provision/files/usr/local/sbin/labgen-lab-dns',
+];
 const FILES = [
   'provision/files/etc/modules-load.d/k8s.conf',
   'provision/files/etc/sysctl.d/99-kubernetes.conf',
   'provision/files/etc/containerd/config.toml',
+  // labgen-lab-dns places one of these, by what the VM runs
   'provision/files/etc/systemd/resolved.conf.d/lab.conf',
+  'provision/files/etc/NetworkManager/conf.d/90-labgen-dns.conf',
+  'provision/files/etc/resolvconf/resolv.conf.d/head',
+  'provision/files/etc/resolv.conf',
+  'provision/files/etc/dhcp/dhclient-enter-hooks.d/labgen-lab-dns',
   'provision/files/etc/apt/sources.list.d/kubernetes.list',
 ];
 
