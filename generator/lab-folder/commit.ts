@@ -90,11 +90,11 @@ export async function withSignalsDeferred<T>(work: () => T): Promise<T> {
   const hold = (s: NodeJS.Signals) => (caught ??= s);
   process.on('SIGINT', hold).on('SIGTERM', hold);
   try {
-    const result = work();
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    return result;
+    return work();
   } finally {
+    // also when the work failed: a signal that came during it is still delivered
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     process.off('SIGINT', hold).off('SIGTERM', hold);
     if (caught) process.kill(process.pid, caught);
   }

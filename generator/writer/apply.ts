@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { targetOf, tempPath } from '../common/atomic.js';
 import { EXIT, LabgenError } from '../errors.js';
-import { journalHolder } from './debris.js';
+import { journalHead, journalHolder } from './debris.js';
 import type { Decision } from './decide.js';
 import { contentSha, type Manifest, serializeManifest } from './manifest.js';
 import { JOURNAL, LABGEN_DIR, MANIFEST } from '../common/layout.js';
@@ -184,8 +184,12 @@ class Transaction {
       throw new LabgenError(EXIT.failure, `another labgen (pid ${holder}) is writing this lab folder`, {
         hint: `wait for it to finish, then run this again (if no labgen runs, remove ${path})`,
       });
-    this.undo.push(() => this.ops.unlink(path)); // first: a write that fails half-way still leaves a file
-    this.ops.writeFile(path, [process.pid, ...removing, ''].join('\n'), 0o644);
+    // an interrupted run's journal is kept in what this one writes (its removals still to prune)
+    // and put back on rollback, so a failure now does not hide that earlier interruption
+    const before = fs.existsSync(path) ? fs.readFileSync(path, 'utf8') : undefined;
+    const earlier = before?.split('\n').slice(1).filter(Boolean) ?? [];
+    this.undo.push(() => (before === undefined ? this.ops.unlink(path) : this.ops.writeFile(path, before, 0o644))); // first: a write that fails half-way still leaves a file
+    this.ops.writeFile(path, [journalHead(), ...new Set([...earlier, ...removing]), ''].join('\n'), 0o644);
   }
 
   /** Undo every step; returns the ones that failed (each restores one file on its own, so the rest still run). */

@@ -14,8 +14,12 @@ import { JOURNAL, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
  * writeFileAtomic writes into outside one (the lab folder's own, .labgen/, the secrets).
  */
 
-/** Whether a process runs with this pid (this one included: its temp files are not debris). */
+/**
+ * Whether a labgen of this pid may still be writing. Not this process: when it looks, it has
+ * written nothing yet, so a temp file of its own pid is a dead run's (pid 1 in a container).
+ */
 function alive(pid: number): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -25,18 +29,36 @@ function alive(pid: number): boolean {
 }
 
 /**
- * The debris in the folders that hold `paths` (relative to the lab folder), as sorted paths
- * relative to it. One readdir per folder: most files share theirs.
+ * Which process a pid is, beyond its number: the boot and the process's start time (Linux's
+ * /proc), so a journal left before a reboot, or a pid reused since, is not taken for a live
+ * labgen. Empty where there is no /proc (macOS): the pid alone is compared there.
  */
-/** The pid of another labgen writing the lab folder now (its journal, and it is alive), if any. */
-export function journalHolder(journal: string): number | undefined {
-  let pid: number;
+export function processIdentity(pid: number): string {
   try {
-    pid = Number(readFileSync(journal, 'utf8').split('\n')[0]);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]; // field 22, starttime
+    return `${boot}:${start}`;
+  } catch {
+    return '';
+  }
+}
+
+/** The journal's first line: the pid and the identity of the process that writes the lab folder. */
+export const journalHead = () => `${process.pid} ${processIdentity(process.pid)}`.trim();
+
+/** The pid of another labgen writing the lab folder now (its journal, and that very process alive), if any. */
+export function journalHolder(journal: string): number | undefined {
+  let head: string[];
+  try {
+    head = (readFileSync(journal, 'utf8').split('\n')[0] ?? '').split(' ');
   } catch {
     return undefined;
   }
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : undefined;
+  const pid = Number(head[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  const identity = head[1] ?? '';
+  return identity && processIdentity(pid) && processIdentity(pid) !== identity ? undefined : pid;
 }
 
 /**

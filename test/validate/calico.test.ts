@@ -25,11 +25,11 @@ echo "kubectl $*" >> "$STANDIN_DIR/calls"
 state=$STANDIN_DIR/state
 case "$1" in
   create|apply)
-    case "$3" in
+    case "\${@: -1}" in
       */operator-crds.yaml) : > "$state/crd-installations.operator.tigera.io" ;;
       */tigera-operator.yaml) : > "$state/namespace-tigera-operator" ;;
       *calico-installation.yaml) : > "$state/installation-default" ;;
-      *) echo "kubectl stand-in: unknown manifest $3" >&2; exit 1 ;;
+      *) echo "kubectl stand-in: unknown manifest \${@: -1}" >&2; exit 1 ;;
     esac ;;
   get) [ -e "$state/$2-$3" ] || { echo "Error from server (NotFound): $2 \\"$3\\" not found" >&2; exit 1; } ;;
   wait)
@@ -62,8 +62,8 @@ describe('control-plane.sh installs Calico with its operator CRDs first', () => 
   for (const file of ['labs/rpi-slurm/lab.yaml', 'labs/minimal/lab.yaml']) {
     it(`${file}: creates operator-crds.yaml, then tigera-operator.yaml, then waits for the Installation CRD`, () => {
       const steps = calicoSteps(script(file));
-      const crds = steps.indexOf(`kubectl create -f ${calico.operatorCrds}`);
-      const operator = steps.indexOf(`kubectl create -f ${calico.operator}`);
+      const crds = steps.indexOf(`kubectl apply --server-side --force-conflicts -f ${calico.operatorCrds}`);
+      const operator = steps.indexOf(`kubectl apply --server-side --force-conflicts -f ${calico.operator}`);
       const wait = steps.indexOf('kubectl wait --for=condition=Established --timeout=120s crd/installations.operator.tigera.io');
       expect(crds).toBeGreaterThan(-1);
       expect(operator).toBeGreaterThan(crds);
@@ -85,8 +85,8 @@ describe('control-plane.sh installs Calico with its operator CRDs first', () => 
       expect(first.status, first.stderr).toBe(0);
       const created = calls().filter((c) => /^kubectl (create|apply) /.test(c));
       expect(created).toEqual([
-        `kubectl create -f ${calico.operatorCrds}`,
-        `kubectl create -f ${calico.operator}`,
+        `kubectl apply --server-side --force-conflicts -f ${calico.operatorCrds}`,
+        `kubectl apply --server-side --force-conflicts -f ${calico.operator}`,
         'kubectl apply -f /vagrant/provision/calico-installation.yaml',
       ]);
       expect(first.stdout).toContain(`changed: calico operator CRDs ${calico.version} calico operator ${calico.version} calico installation`);
