@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import type { OwnFile } from '../common/own-file.js';
 import { hostKeySecret, SECRET } from './paths.js';
 import { KNOWN_HOSTS, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
 
@@ -109,7 +110,7 @@ export interface SecretsResult {
   /** a secret's bytes by its file name under .labgen/secrets/ (setup.sh's secrets/ folder holds copies) */
   file: (name: string) => Buffer | undefined;
   /** the missing files, for the writer's transaction: paths relative to the lab folder */
-  pending: () => SecretFile[];
+  pending: () => OwnFile[];
   /** write the missing files now, outside a transaction (tests, tools) */
   persist: () => void;
 }
@@ -132,16 +133,6 @@ function unpin(known: string, names: ReadonlySet<string>): string {
     .split(/(?<=\n)/)
     .filter((line) => line.startsWith('#') || line.startsWith('@') || !(line.split(/\s+/)[0] ?? '').split(',').some((n) => names.has(n)))
     .join('');
-}
-
-/** A secret file to write, relative to the lab folder (the writer takes these into its transaction). */
-export interface SecretFile {
-  path: string;
-  contents: string | Uint8Array;
-  /** default 0644 */
-  mode?: number;
-  /** the mode of the folders made for it */
-  dirMode?: number;
 }
 
 export interface LoadOptions {
@@ -221,9 +212,9 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
   const missingSet = new Set(missing);
   const lost = recorded.filter((n) => missingSet.has(n));
 
-  const pending = (): SecretFile[] => {
+  const pending = (): OwnFile[] => {
     const toWrite = new Set(missing);
-    const files: SecretFile[] = [];
+    const files: OwnFile[] = [];
     // known_hosts first: a run killed after it but before a new host key makes that key again
     // and pins it anew, where the other order would leave a new key behind an old pin
     if (toWrite.has(KNOWN_HOSTS_ENTRY)) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { targetOf, tempPath } from '../common/atomic.js';
+import type { OwnFile } from '../common/own-file.js';
 import { EXIT, LabgenError } from '../errors.js';
 import { journalHead, journalHolder } from './debris.js';
 import type { Decision } from './decide.js';
@@ -235,18 +236,8 @@ function pruneEmptyDirs(labDir: string, removed: readonly string[]): void {
   }
 }
 
-/**
- * A file of labgen's own under .labgen/ (keep, the secrets, known_hosts), written in the same
- * transaction as the lab folder; no contents: removed.
- */
-export interface MetaFile {
-  path: string;
-  contents?: string | Uint8Array;
-  /** default 0644 */
-  mode?: number;
-  /** the mode of the folder that holds it, when labgen makes it (0700 for the secrets) */
-  dirMode?: number;
-}
+/** labgen's own files, in the same transaction (common/own-file.ts). */
+export type MetaFile = OwnFile;
 
 /** What apply writes beside the decisions, all in the one transaction. */
 export interface ApplyExtras {

@@ -76,8 +76,9 @@ export function interruptedRemovals(labDir: string): string[] {
 }
 
 /**
- * `paths`: the planned files and the manifest's (a file a killed run already moved aside is in
- * the manifest only), and labgen's own; their folders are where temp files can be.
+ * The debris in the folders that hold `paths` (relative to the lab folder), as sorted paths
+ * relative to it; one readdir per folder. `paths`: the planned files and the manifest's (a file
+ * a killed run already moved aside is in the manifest only), and labgen's own.
  */
 export function findDebris(labDir: string, paths: Iterable<string>): string[] {
   const dirs = new Set<string>(['.', LABGEN_DIR, SECRETS_DIR]);

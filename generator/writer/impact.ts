@@ -104,13 +104,13 @@ function hostSets(ctx: Ctx, kind: FileKind) {
   const fresh = sorted([...planned].filter(([, ds]) => ds.every((d) => d.action === 'create')).map(([h]) => h));
   const changedHosts = sorted(ctx.changed.filter((f) => f.kind === kind && f.host).map((f) => f.host!));
   const gone = changedHosts.filter((h) => !planned.has(h));
-  return { planned: sorted(planned.keys()), fresh, gone, changedHosts };
+  // a Set: a 10,000-Pi lab asks once per file
+  const notRunning = new Set([...fresh, ...gone]);
+  return { planned: sorted(planned.keys()), fresh, gone, changedHosts, running: (h: string) => !notRunning.has(h) };
 }
 
 function piGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
-  const { planned, fresh, gone, changedHosts } = hostSets(ctx, 'pi');
-  const notRunning = new Set([...fresh, ...gone]); // a Set: a 10,000-Pi lab asks once per file
-  const running = (h: string) => !notRunning.has(h);
+  const { planned, fresh, gone, changedHosts, running } = hostSets(ctx, 'pi');
   const hostsChanged = files.some((f) => f.action !== 'remove' && f.target === '/etc/hosts' && running(f.host!));
   const push = (hostsChanged ? planned : changedHosts).filter(running);
   const actions: NextAction[] = [];
@@ -126,10 +126,9 @@ function piGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
 }
 
 function vmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
-  const { fresh, gone } = hostSets(ctx, 'vm');
+  const { fresh, gone, running } = hostSets(ctx, 'vm');
   const shared = files.filter((f) => !f.host);
-  const notRunning = new Set([...fresh, ...gone]);
-  const own = sorted(files.filter((f) => f.host && !notRunning.has(f.host)).map((f) => f.host!));
+  const own = sorted(files.filter((f) => f.host && running(f.host)).map((f) => f.host!));
   const reload = files.some((f) => f.path === 'Vagrantfile' && f.action === 'update');
   const actions: NextAction[] = [];
   const notes: string[] = [];
