@@ -207,7 +207,7 @@ describe('pi network: the files each OS gets', () => {
           eth0: {
             dhcp4: false,
             addresses: ['10.0.0.5/24'],
-            routes: [{ to: 'default', via: '10.0.0.1' }],
+            routes: [{ to: '0.0.0.0/0', via: '10.0.0.1' }],
             nameservers: { addresses: ['10.0.0.21', '10.0.0.22', '1.1.1.1', '8.8.8.8'], search: ['home.lab'] },
           },
         },

@@ -84,7 +84,9 @@ function networkConfig(ctx: PiContext): PiFile {
       [ip.iface]: {
         dhcp4: false,
         addresses: [ip.address],
-        routes: [{ to: 'default', via: ip.gateway }],
+        // 0.0.0.0/0, not netplan's `default`: cloud-init before 25.3 renders `default` as an invalid
+        // address when it writes the NetworkManager profile itself (canonical/cloud-init#6391)
+        routes: [{ to: '0.0.0.0/0', via: ip.gateway }],
         nameservers: { addresses: ip.dns, search: [ip.domain] },
       },
     },
