@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KUBERNETES_MINORS } from '../../generator/model/schema.js';
 import { pauseImage, UPSTREAM } from '../../generator/plan/support/versions.js';
 import { generatedLabCache, type LabOverrides, planLab } from '../support/generated.js';
 import { checkKubeadmConfig } from '../support/kubeadm-api.js';
@@ -265,11 +266,16 @@ describeE2e('Vagrantfile: real ruby and vagrant', { commands: ['ruby', 'vagrant'
 });
 
 // ---------------------------------------------------------------------------------------------
-// containerd
+// containerd: config-v3.toml for containerd 2.x, config-v2.toml for 1.7 (labgen-containerd places
+// the one of the VM's containerd as /etc/containerd/config.toml), each read by that containerd:
+// Debian sid's 2.x and trixie's 1.7, as containerd-2 and containerd-1.7 (.ci/run installs them)
 // ---------------------------------------------------------------------------------------------
 
-const CONTAINERD_TOML = 'provision/files/etc/containerd/config.toml';
+const CONFIG_V3 = 'provision/files/etc/containerd/config-v3.toml';
+const CONFIG_V2 = 'provision/files/etc/containerd/config-v2.toml';
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
+const IMAGES = "plugins.'io.containerd.cri.v1.images'";
+const RUNTIME = "plugins.'io.containerd.cri.v1.runtime'";
 
 /** `containerd config dump` output as {table header: {key: raw value}} (its dump is flat key = value per table). */
 function tomlTables(text: string): Map<string, Map<string, string>> {
@@ -282,41 +288,81 @@ function tomlTables(text: string): Map<string, Map<string, string>> {
       tables.set(header[1]!, current);
       continue;
     }
-    const kv = /^([A-Za-z0-9_."-]+)\s*=\s*(.*)$/.exec(line);
+    const kv = /^([A-Za-z0-9_."'-]+)\s*=\s*(.*)$/.exec(line);
     if (kv) current.set(kv[1]!, kv[2]!);
   }
   return tables;
 }
 
-describeE2e('containerd config.toml: real containerd', { commands: ['containerd'] }, () => {
-  for (const v of VARIANTS) {
+/** the variants, and the minimal lab at every Kubernetes minor (config-v2.toml is planned only where a 1.7 fits) */
+const CONTAINERD_LABS: Variant[] = [
+  ...VARIANTS,
+  ...KUBERNETES_MINORS.map((m) => {
+    const overrides = { cluster: { kubernetesVersion: m } };
+    return { name: `minimal kubernetesVersion=${m}`, file: 'labs/minimal/lab.yaml', overrides, ...planLab('labs/minimal/lab.yaml', overrides) };
+  }),
+];
+
+describeE2e('containerd config-v3.toml and config-v2.toml: real containerd 2.x and 1.7', { commands: ['containerd-2', 'containerd-1.7'] }, () => {
+  for (const v of CONTAINERD_LABS) {
+    const pause = pauseImage(v.lab.cluster.kubernetesVersion);
     it.concurrent(
-      `${v.name}: containerd -c config.toml config dump exits 0 and shows SystemdCgroup = true for runc and sandbox_image ${pauseImage(v.lab.cluster.kubernetesVersion)}`,
+      `${v.name}: containerd-2 --config config-v3.toml config dump exits 0: version 3, sandbox ${pause}, runc with SystemdCgroup, certs.d`,
       async ({ expect }) => {
         const g = await written(v);
-        const r = await run('containerd', ['-c', g.path(CONTAINERD_TOML), 'config', 'dump']);
+        expect(contentLines(contentsOf(v, CONFIG_V3))[0]).toBe('version = 3');
+        const r = await run('containerd-2', ['--config', g.path(CONFIG_V3), 'config', 'dump']);
+        expect(r.code, shown(r)).toBe(0);
+        const t = tomlTables(r.stdout);
+        expect(t.get('')?.get('version')).toBe('3');
+        expect(t.get(`${IMAGES}.pinned_images`)?.get('sandbox')).toBe(`'${pause}'`);
+        expect(t.get(`${IMAGES}.registry`)?.get('config_path')).toBe("'/etc/containerd/certs.d'");
+        expect(t.get(`${RUNTIME}.containerd`)?.get('default_runtime_name')).toBe("'runc'");
+        expect(t.get(`${RUNTIME}.containerd.runtimes.runc`)?.get('runtime_type')).toBe("'io.containerd.runc.v2'");
+        expect(t.get(`${RUNTIME}.containerd.runtimes.runc.options`)?.get('SystemdCgroup')).toBe('true');
+      },
+    );
+    if (!v.files.some((f) => f.path === CONFIG_V2)) continue;
+    it.concurrent(
+      `${v.name}: containerd-1.7 --config config-v2.toml config dump exits 0: version 2, sandbox_image ${pause}, runc with SystemdCgroup, certs.d`,
+      async ({ expect }) => {
+        const g = await written(v);
+        expect(contentLines(contentsOf(v, CONFIG_V2))[0]).toBe('version = 2');
+        const r = await run('containerd-1.7', ['--config', g.path(CONFIG_V2), 'config', 'dump']);
         expect(r.code, shown(r)).toBe(0);
         const t = tomlTables(r.stdout);
         expect(t.get('')?.get('version')).toBe('2');
-        expect(t.get(`${CRI}.containerd.runtimes.runc.options`)?.get('SystemdCgroup')).toBe('true');
-        expect(t.get(`${CRI}.containerd.runtimes.runc`)?.get('runtime_type')).toBe('"io.containerd.runc.v2"');
-        expect(t.get(`${CRI}.containerd`)?.get('default_runtime_name')).toBe('"runc"');
-        expect(t.get(CRI)?.get('sandbox_image')).toBe(JSON.stringify(pauseImage(v.lab.cluster.kubernetesVersion)));
+        expect(t.get(CRI)?.get('sandbox_image')).toBe(JSON.stringify(pause));
         expect(t.get(`${CRI}.registry`)?.get('config_path')).toBe('"/etc/containerd/certs.d"');
+        expect(t.get(`${CRI}.containerd`)?.get('default_runtime_name')).toBe('"runc"');
+        expect(t.get(`${CRI}.containerd.runtimes.runc`)?.get('runtime_type')).toBe('"io.containerd.runc.v2"');
+        expect(t.get(`${CRI}.containerd.runtimes.runc.options`)?.get('SystemdCgroup')).toBe('true');
       },
     );
   }
 
-  it('the check is real: a copy with an unclosed table header fails containerd config dump', async () => {
+  it('some lab plans config-v2.toml (a Kubernetes a containerd 1.7 fits), so 1.7 reads one above', () => {
+    expect(CONTAINERD_LABS.some((v) => v.files.some((f) => f.path === CONFIG_V2))).toBe(true);
+  });
+
+  it('the format matters: containerd 1.7 refuses config-v3.toml', async () => {
     const g = await written(VARIANTS[0]!);
-    const text = await readFile(g.path(CONTAINERD_TOML), 'utf8');
-    const broken = text.replace(`[${CRI}]\n`, `[${CRI}\n`);
+    const r = await run('containerd-1.7', ['--config', g.path(CONFIG_V3), 'config', 'dump']);
+    expect(r.code, shown(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/unsupported config version `3`/);
+  });
+
+  it('the check is real: a copy with an unclosed table header fails containerd-2 config dump', async () => {
+    const g = await written(VARIANTS[0]!);
+    const text = await readFile(g.path(CONFIG_V3), 'utf8');
+    const header = `[${RUNTIME}.containerd]\n`;
+    const broken = text.replace(header, header.replace(']\n', '\n'));
     expect(broken).not.toBe(text);
     const file = join(g.dir, 'broken-config.toml');
     await writeFile(file, broken);
-    const r = await run('containerd', ['-c', file, 'config', 'dump']);
+    const r = await run('containerd-2', ['--config', file, 'config', 'dump']);
     expect(r.code, shown(r)).not.toBe(0);
-    expect(r.stderr).toMatch(/failed to load TOML/);
+    expect(r.stderr).toMatch(/failed to unmarshal TOML at row \d+ column \d+: toml: expected '\]' to close table name/);
   });
 });
 

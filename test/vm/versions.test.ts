@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../generator/model/seed.js';
 import { KUBERNETES_MINORS } from '../../generator/model/schema.js';
-import { eolWarning, KUBERNETES_RELEASES, pauseImage, supportedMinors } from '../../generator/plan/support/versions.js';
+import { containerdReleases, eolWarning, KUBERNETES_RELEASES, pauseImage, supportedMinors } from '../../generator/plan/support/versions.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { assertBuilt, labgen } from '../workflow/support.js';
 
-/** Kubernetes releases (issue 13, item 4) and the pause image per minor (item 5). */
+/** Kubernetes releases (issue 13, item 4), the pause image and the containerd releases per minor (item 5). */
 
 const DAY = new Date(2026, 11, 1, 12); // 2026-12-01, local noon
 
@@ -49,6 +49,18 @@ describe('the Kubernetes release table', () => {
     expect(eolWarning('1.34', new Date(2026, 9, 27, 0, 1))).toContain('2026-10-27');
   });
 
+  it('containerd: per minor one release per containerd line, newest line first, none of 1.6 (end of life); RELEASES.md rows', () => {
+    for (const m of KUBERNETES_MINORS) {
+      const lines = containerdReleases(m).map((r) => r.split('.').map(Number));
+      expect(lines.length, m).toBeGreaterThan(0);
+      for (const l of lines) expect(l, m).toHaveLength(3);
+      for (let i = 1; i < lines.length; i++) expect(lines[i - 1]![0]! * 1000 + lines[i - 1]![1]! > lines[i]![0]! * 1000 + lines[i]![1]!, m).toBe(true);
+      expect(containerdReleases(m).some((r) => r.startsWith('1.6.')), m).toBe(false);
+    }
+    expect(containerdReleases('1.35')).toEqual(['2.2.0', '2.1.5', '1.7.28']);
+    expect(containerdReleases('1.36.2')).toEqual(['2.3.0', '2.2.0']);
+  });
+
   it('the pause image is the tag each kubeadm minor expects', () => {
     expect(pauseImage('1.33')).toBe('registry.k8s.io/pause:3.10');
     expect(pauseImage('1.33.5')).toBe('registry.k8s.io/pause:3.10');
@@ -82,8 +94,10 @@ describe('labgen generate on a lab that pins an end-of-life Kubernetes', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/labgen: warning: .*Kubernetes 1\.34 reached end of life on 2026-10-27/);
     expect(r.stdout).not.toContain('end of life');
-    const containerd = readFileSync(join(file, '..', 'provision/files/etc/containerd/config.toml'), 'utf8');
-    expect(containerd).toContain('sandbox_image = "registry.k8s.io/pause:3.10.1"');
+    const config = (name: string) => readFileSync(join(file, '..', 'provision/files/etc/containerd', name), 'utf8');
+    expect(config('config-v3.toml')).toContain("sandbox = 'registry.k8s.io/pause:3.10.1'");
+    // a containerd 1.7 fits 1.34 (1.7.28+): its config format is there too
+    expect(config('config-v2.toml')).toContain('sandbox_image = "registry.k8s.io/pause:3.10.1"');
   });
 
   it('the default release: no end-of-life warning', () => {

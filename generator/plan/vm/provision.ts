@@ -5,7 +5,7 @@ import { hostsBlock } from '../support/hosts-file.js';
 import { marker } from '../../common/quote.js';
 import { render } from '../support/render.js';
 import { containerdCaPath, containerdHostsToml, registryHost } from '../k8s/registry.js';
-import { kubernetesMinor, pauseImage, UPSTREAM } from '../support/versions.js';
+import { containerdReleases, kubernetesMinor, pauseImage, UPSTREAM } from '../support/versions.js';
 import { toYaml } from '../support/yaml.js';
 
 /**
@@ -23,6 +23,8 @@ function templateData(lab: Lab) {
     k8sPatch: v.split('.').length === 3 ? v : '',
     apiEndpoint: apiEndpoint(lab),
     pauseImage: pauseImage(v),
+    kubernetes: minor,
+    containerd: { releases: containerdReleases(v), apt: UPSTREAM.containerdApt },
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
     registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
   };
@@ -41,11 +43,14 @@ const SCRIPTS = [
   'provision/worker.sh',
   // lab DNS the way the box's OS does it, found out on the VM (common.sh places and runs it)
   'provision/files/usr/local/sbin/labgen-lab-dns',
+  // a containerd that fits this Kubernetes, configured for its major version (common.sh places and runs it)
+  'provision/files/usr/local/sbin/labgen-containerd',
 ];
 const FILES = [
   'provision/files/etc/modules-load.d/k8s.conf',
   'provision/files/etc/sysctl.d/99-kubernetes.conf',
-  'provision/files/etc/containerd/config.toml',
+  // containerd 2.x's config; containerdConfigs adds 1.7's where a 1.7 fits
+  'provision/files/etc/containerd/config-v3.toml',
   // labgen-lab-dns places one of these, by what the VM runs
   'provision/files/etc/systemd/resolved.conf.d/lab.conf',
   'provision/files/etc/NetworkManager/conf.d/90-labgen-dns.conf',
@@ -54,6 +59,16 @@ const FILES = [
   'provision/files/etc/dhcp/dhclient-enter-hooks.d/labgen-lab-dns',
   'provision/files/etc/apt/sources.list.d/kubernetes.list',
 ];
+
+/**
+ * containerd 1.x reads only config version 2 (2.x reads both, but 3 is its own): config-v2.toml
+ * is planned where a containerd 1.7 fits this Kubernetes, so labgen-containerd has it to place.
+ */
+function containerdConfigs(lab: Lab, data: ReturnType<typeof templateData>): FileSpec[] {
+  if (!containerdReleases(lab.cluster.kubernetesVersion).some((r) => r.startsWith('1.'))) return [];
+  const path = 'provision/files/etc/containerd/config-v2.toml';
+  return [{ path, contents: render(path, data), mode: MODE.file, kind: 'vm' }];
+}
 
 /** Calico's operator Installation: pod CIDR from lab.yaml, node addresses from the LAN subnet. */
 function calicoInstallation(lab: Lab): FileSpec {
@@ -76,6 +91,7 @@ export function planProvision(lab: Lab): FileSpec[] {
   return [
     ...SCRIPTS.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.script, kind: 'vm' })),
     ...FILES.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.file, kind: 'vm' })),
+    ...containerdConfigs(lab, data),
     // a block common.sh swaps into /etc/hosts, so it carries its marker inside
     { path: 'provision/files/etc/hosts.lab', contents: hostsBlock(lab), mode: MODE.file, kind: 'vm' },
     ...(lab.cluster.cni === 'calico' ? [calicoInstallation(lab)] : []),
