@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import type { ServerHostKeyAlgorithm } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware, ServerHostKeyAlgorithm } from 'ssh2';
 import { shellQuote } from '../../generator/common/quote.js';
 import type { StepError } from './failure.js';
-import { fingerprint, type HostKeyVerdict, type KnownHostsFile } from './known-hosts.js';
+import { blobType, fingerprint, type HostKeyVerdict, type KnownHostsFile } from './known-hosts.js';
 import { type ExecOptions, type ExecResult, lineSplitter, type Runner, runChecked } from './runner.js';
 
 /**
@@ -12,6 +12,10 @@ import { type ExecOptions, type ExecResult, lineSplitter, type Runner, runChecke
  * caller trusts new keys, a changed or revoked one always), and every command run as root
  * (through `sudo -n` for a non-root user). A failed command throws the base CommandError:
  * the host, the step, the command, its exit code and the tail of its stderr.
+ *
+ * `labgen adopt` reaches a Pi the lab does not know yet the way the user does: `hostKeyOf` shows
+ * the key it presents (nothing is sent), `connectWithLogin` logs in with the user's own agent,
+ * keys or password, accepting that one key only; its runner may feed sudo a password.
  */
 
 export type { ExecResult } from './runner.js';
@@ -49,9 +53,9 @@ function hostKeyMessage(node: string, address: string, v: HostKeyVerdict, presen
   const who = `${node} (${address})`;
   switch (v.status) {
     case 'changed':
-      return `host key of ${who} has CHANGED: it presented ${presented}, the lab pinned ${v.recorded.join(', ')}; refused (another machine on that address, or a reinstalled Pi)`;
+      return `host key of ${who} has CHANGED: it presented ${presented}, the lab pinned ${v.recorded.join(', ')}; refused (a Pi flashed with a stock OS has a key of its own: check it on the Pi, then \`labgen adopt ${node}\` gives it the lab's; otherwise another machine is on that address)`;
     case 'unknown':
-      return `host key of ${who} is not known: it presented ${presented}; refused (check it on the Pi, then push with --trust-new to record it)`;
+      return `host key of ${who} is not known: it presented ${presented}; refused (a Pi flashed with a stock OS: check the key on the Pi, then \`labgen adopt ${node}\` gives it the lab's; or push with --trust-new to record this one)`;
     case 'revoked':
       return `host key of ${who} is marked @revoked in known_hosts: ${presented}; refused`;
     default:
@@ -59,9 +63,25 @@ function hostKeyMessage(node: string, address: string, v: HostKeyVerdict, presen
   }
 }
 
+/** The host presented another key than the one it was to present (adopt: the key confirmed a moment ago): nothing sent. */
+export class UnexpectedHostKeyError extends Error implements StepError {
+  readonly step = 'host key';
+  constructor(
+    readonly node: string,
+    readonly address: string,
+    readonly expected: string,
+    readonly presented: string,
+  ) {
+    super(`host key of ${node} (${address}) is not the one confirmed: it presented ${presented}, not ${expected}; refused`);
+    this.name = 'UnexpectedHostKeyError';
+  }
+}
+
 /** TCP, SSH handshake or login failed (host down, wrong address, lab key not authorized ...). */
 export class ConnectError extends Error implements StepError {
   readonly step = 'connect';
+  /** the host answered but took none of the credentials offered (ssh2's client-authentication failure) */
+  readonly loginRefused: boolean;
   constructor(
     readonly node: string,
     readonly address: string,
@@ -69,6 +89,7 @@ export class ConnectError extends Error implements StepError {
   ) {
     super(`cannot connect to ${node} at ${address}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.name = 'ConnectError';
+    this.loginRefused = (cause as { level?: string } | undefined)?.level === 'client-authentication';
   }
 }
 
@@ -90,9 +111,20 @@ const ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
 
+/**
+ * `script` as root through `sudo -S` (adopt, for a user whose sudo wants a password): the password
+ * is the first line of stdin, where sudo reads it (byte by byte: the rest stays the command's). `-k`
+ * makes sudo ask every time, so a credential it cached never leaves that line to the command.
+ */
+function asRootWithPassword(script: string): string {
+  return `sudo -k -S -p '' -- sh -c ${shellQuote(PRELUDE + script)}`;
+}
+
 export class SshRunner implements Runner {
   /** set when this connection recorded a new host key (--trust-new) */
   trusted?: string;
+  /** the login user's password for sudo (adopt); never on a command line, never logged */
+  private sudoPassword?: string;
 
   constructor(
     /** the host's node name (its pins are looked up under it and the address) */
@@ -104,11 +136,19 @@ export class SshRunner implements Runner {
     readonly hostKey: Buffer,
   ) {}
 
+  /** From now on, become root with `sudo -S` and this password instead of `sudo -n`. */
+  useSudoPassword(password: string): void {
+    if (/[\r\n]/.test(password)) throw new Error('a password with a line break cannot be handed to sudo');
+    this.sudoPassword = password;
+  }
+
   /** Run `script` as root; resolves whatever the exit code (null: the connection was lost). */
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const lines = opts.onLine ? lineSplitter(opts.onLine) : undefined;
-    const r = await this.ssh.execCommand(asRoot(this.user, script), {
-      stdin: opts.stdin ? Readable.from([opts.stdin]) : undefined,
+    const pw = this.user === 'root' ? undefined : this.sudoPassword;
+    const stdin = pw === undefined ? opts.stdin : Buffer.concat([Buffer.from(`${pw}\n`), opts.stdin ?? Buffer.alloc(0)]);
+    const r = await this.ssh.execCommand(pw === undefined ? asRoot(this.user, script) : asRootWithPassword(script), {
+      stdin: stdin ? Readable.from([stdin]) : undefined,
       noTrim: true,
       onStdout: lines ? (chunk) => lines.push(chunk) : undefined,
     });
@@ -167,4 +207,99 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
     remote.trusted = fingerprint(presented!);
   }
   return remote;
+}
+
+/** One of the user's own ways to log in (adopt), tried in the order given. */
+export type Login =
+  | { kind: 'agent'; socket: string }
+  | { kind: 'key'; path: string; privateKey: string }
+  | { kind: 'password'; password: string };
+
+export interface LoginOptions {
+  node: string;
+  address: string;
+  user: string;
+  logins: Login[];
+  /** the one host key to accept: the one the user confirmed, or the lab's own for this Pi */
+  hostKey: Buffer;
+  timeoutMs: number;
+}
+
+/** A login as ssh2 tries it; a password is offered as `password`, then to a keyboard-interactive password prompt. */
+function authMethods(user: string, l: Login): AnyAuthMethod[] {
+  if (l.kind === 'agent') return [{ type: 'agent', username: user, agent: l.socket }];
+  if (l.kind === 'key') return [{ type: 'publickey', username: user, key: l.privateKey }];
+  return [
+    { type: 'password', username: user, password: l.password },
+    {
+      type: 'keyboard-interactive',
+      username: user,
+      // only a lone password prompt gets the password: anything else (a one-time code) is not ours to answer
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.length === 1 && /password/i.test(prompts[0]!.prompt) ? [l.password] : []),
+    },
+  ];
+}
+
+/** Connect as `o.user` with the user's own credentials; the host must present `o.hostKey`. Resolves with the login that worked. */
+export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRunner; login: Login }> {
+  const queue = o.logins.flatMap((l) => authMethods(o.user, l).map((m) => ({ l, m })));
+  let current: Login | undefined;
+  let presented: Buffer | undefined;
+  // ssh2 ends the login when the handler returns false ("All configured authentication methods failed")
+  const authHandler = (() => {
+    const next = queue.shift();
+    current = next?.l;
+    return next ? next.m : false;
+  }) as unknown as AuthHandlerMiddleware;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({
+      host: o.address,
+      port: 22,
+      username: o.user,
+      readyTimeout: o.timeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
+      algorithms: { serverHostKey: ALGOS[blobType(o.hostKey)] ?? [] },
+      authHandler,
+      hostVerifier: (key: Buffer) => {
+        presented = Buffer.from(key);
+        return presented.equals(o.hostKey);
+      },
+    });
+  } catch (e) {
+    ssh.dispose();
+    if (presented && !presented.equals(o.hostKey)) throw new UnexpectedHostKeyError(o.node, o.address, fingerprint(o.hostKey), fingerprint(presented));
+    throw new ConnectError(o.node, o.address, e);
+  }
+  ssh.connection?.on('error', () => undefined);
+  return { remote: new SshRunner(o.node, o.address, o.user, ssh, presented!), login: current! };
+}
+
+/**
+ * The host key `address` presents for `type` (the one `ssh-keygen -lf` shows on the host for that
+ * type), learned without logging in: the handshake stops at the key.
+ */
+export async function hostKeyOf(o: { node: string; address: string; type: string; timeoutMs: number }): Promise<Buffer> {
+  let presented: Buffer | undefined;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({
+      host: o.address,
+      port: 22,
+      username: 'labgen-host-key',
+      readyTimeout: o.timeoutMs,
+      algorithms: { serverHostKey: ALGOS[o.type] ?? [] },
+      hostVerifier: (key: Buffer) => {
+        presented = Buffer.from(key);
+        return false;
+      },
+    });
+  } catch (e) {
+    if (!presented) throw new ConnectError(o.node, o.address, e);
+  } finally {
+    ssh.dispose();
+  }
+  if (!presented) throw new ConnectError(o.node, o.address, new Error('the host presented no key')); // it let us in without one?
+  return presented;
 }

@@ -23,6 +23,7 @@ Examples:
   labgen push                          set up every Pi over SSH: only what changed, host keys verified
   labgen push node03 --dry-run         what a push would change on node03
   labgen status                        what runs on the Pis against what was generated
+  labgen adopt node03                  make a Pi flashed with a stock OS the lab's (its host key confirmed first)
   labgen export --out homelab.zip      the lab folder as a zip for another machine, without secrets
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 conflict (hand-edited files, nothing written).`;
@@ -104,6 +105,26 @@ function program(): Command {
     .action(async (opts) => {
       const { statusCommand } = await import('./status.js');
       process.exitCode = await statusCommand(opts);
+    });
+
+  // ---- adopt (issue #12): a Pi flashed with a stock OS, reached with the user's own credentials
+  cli
+    .command('adopt')
+    .argument('<nodes...>', 'the Pis to adopt (lab.yaml names)')
+    .description("make Pis running a stock OS the lab's: confirm each host key, then install the lab user, keys and host key")
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--user <name>', 'log in as this user, with your ssh-agent, ~/.ssh keys or password (default: lab.pis.user)')
+    .option('--fingerprint <SHA256:…>', "the Pi's host key as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the Pi; NODE=SHA256:… with several Pis (repeatable)", (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .option('--address <ip>', "where the Pi is now (a DHCP address, raspberrypi.local); one Pi only (default: its lab.yaml ip)")
+    .addHelpText(
+      'after',
+      '\nOn a terminal it shows each host key and asks; without one, --fingerprint confirms it. Nothing on a Pi' +
+        '\nchanges before its key is confirmed. Exit codes: 0 every Pi adopted, 1 one failed, 2 bad input, 130 cancelled.' +
+        '\n\nExamples:\n  labgen adopt node01 node02\n  labgen adopt node03 --address 192.168.1.57 --user pi --fingerprint SHA256:…',
+    )
+    .action(async (nodes, opts) => {
+      const { adoptCommand } = await import('./adopt.js');
+      process.exitCode = await adoptCommand(nodes, opts);
     });
 
   return cli;

@@ -6,6 +6,9 @@
  *   group.hosts[0]  // { name: 'pi1', ip: '10.77.X.2', hostKey, exec, readFile, … }
  *   await group.stopAll();
  *
+ * `users` adds login users besides root (with a password, a key, sudo with or without a
+ * password), as a stock Raspberry Pi OS has its imager's user.
+ *
  * Each host is a named network namespace with one veth ("eth0") on a bridge
  * the group owns, plus its own root: `unshare --mount --uts --pid --fork`
  * overlays the machine's `/` (read-only lower layer) with a tmpfs upper layer,
@@ -38,11 +41,27 @@ export interface HostInfo {
   index: number;
 }
 
+/** A login user of every host besides root (a stock Raspberry Pi OS has one: the imager's). */
+export interface TestUser {
+  name: string;
+  /** its password (sshd takes it only where `files` turn PasswordAuthentication on); none: no password logs in */
+  password?: string;
+  /** OpenSSH public key line allowed to log in as this user */
+  authorizedKey?: string;
+  /**
+   * nopasswd: `sudo` without a password (as Raspberry Pi OS gives its first user); password: in
+   * group sudo, so sudo asks for the user's password (Debian's default); none: no sudo. Default nopasswd.
+   */
+  sudo?: 'nopasswd' | 'password' | 'none';
+}
+
 export interface StartHostsOptions {
   /** host names (also hostnames); default pi1..piN */
   names?: string[];
   /** OpenSSH public key line allowed to log in as root */
   authorizedKey?: string;
+  /** login users besides root, made in every host before it is handed over */
+  users?: TestUser[];
   /** private host keys (OpenSSH text) by host name, to pin them; other hosts get a fresh ed25519 key */
   hostKeys?: Record<string, string>;
   /** extra files (absolute path in the host → content), placed before sshd starts; may override the defaults */
@@ -581,6 +600,48 @@ async function stageHost(plan: HostPlan, all: HostInfo[], stage: string, opts: S
   return hostKey;
 }
 
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/**
+ * The script that makes `users` in a host (run inside it): home, shell, password (or none: `*`,
+ * which no password matches but which sshd, unlike a locked `!`, lets keys log in to), keys, sudo.
+ * The password goes in on stdin, one `user:password` line each, for chpasswd.
+ */
+function usersScript(users: TestUser[]): string {
+  return users
+    .flatMap((u) => {
+      const home = `/home/${u.name}`;
+      const sudo = u.sudo ?? 'nopasswd';
+      return [
+        `useradd -m -s /bin/bash ${sudo === 'password' ? '-G sudo ' : ''}-p '*' ${u.name}`,
+        ...(u.authorizedKey
+          ? [
+              `install -d -m 0700 -o ${u.name} -g ${u.name} ${home}/.ssh`,
+              `printf '%s\\n' '${u.authorizedKey.trim()}' > ${home}/.ssh/authorized_keys`,
+              `chown ${u.name}:${u.name} ${home}/.ssh/authorized_keys && chmod 0600 ${home}/.ssh/authorized_keys`,
+            ]
+          : []),
+        ...(sudo === 'nopasswd' ? [`echo '${u.name} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/010_${u.name}-nopasswd && chmod 0440 /etc/sudoers.d/010_${u.name}-nopasswd`] : []),
+      ];
+    })
+    .concat(users.some((u) => u.password !== undefined) ? ['chpasswd'] : [])
+    .join(' && ');
+}
+
+function checkUsers(users: TestUser[]): void {
+  for (const u of users) {
+    if (!USER_NAME.test(u.name) || u.name === 'root') throw new Error(`startHosts: bad user name ${JSON.stringify(u.name)}`);
+    if (u.authorizedKey?.includes("'")) throw new Error(`startHosts: the key of ${u.name} is not a public key line`);
+    if (u.password !== undefined && /[:\n]/.test(u.password)) throw new Error(`startHosts: the password of ${u.name} holds ':' or a newline`);
+  }
+}
+
+async function addUsers(host: Host, users: TestUser[]): Promise<void> {
+  const passwords = users.filter((u) => u.password !== undefined).map((u) => `${u.name}:${u.password}\n`).join('');
+  const r = await host.exec(usersScript(users), { input: passwords });
+  if (r.code !== 0) throw new Error(`test host ${host.name}: making users failed (${r.code}): ${r.stderr.trim()}`);
+}
+
 /**
  * Start `n` test hosts in parallel, each with a real sshd on its own ip,
  * and wait until every sshd answers. On any failure everything already
@@ -592,6 +653,7 @@ export async function startHosts(n: number, opts: StartHostsOptions = {}): Promi
   for (const name of names) {
     if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/i.test(name)) throw new Error(`startHosts: bad host name ${JSON.stringify(name)}`);
   }
+  checkUsers(opts.users ?? []);
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
 
   await sweepStale();
@@ -627,6 +689,7 @@ export async function startHosts(n: number, opts: StartHostsOptions = {}): Promi
         host.hostKey = await stageHost(plan, plans, stage, opts);
         await addHostNetwork(plan, bridge);
         await host.start(mnt, stage, deadline);
+        if (opts.users?.length) await addUsers(host, opts.users);
       }),
     );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
