@@ -47,7 +47,7 @@ export async function missingPrereqs(r: Runner, provider: Provider): Promise<str
 export async function requirePrereqs(r: Runner, provider: Provider): Promise<void> {
   const missing = await missingPrereqs(r, provider);
   if (missing.length)
-    throw new LabgenError(EXIT.badInput, `labgen up needs what this machine lacks; nothing was started:\n${missing.map((m) => `  - ${m}`).join('\n')}`, {
+    throw new LabgenError(EXIT.badInput, `up needs what this machine lacks; nothing was started:\n${missing.map((m) => `  - ${m}`).join('\n')}`, {
       hint: 'install what is named above, then run `labgen up` again',
     });
 }

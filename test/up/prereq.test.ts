@@ -43,7 +43,7 @@ describeE2e('labgen up: its prerequisites, each missing one named with how to in
     const r = await runUp({ lab: labWith('libvirt'), env: { PATH: onlySh() } });
     expect(r.code).toBe(EXIT.badInput);
     expect(r.error!.message).toBe(
-      'labgen up needs what this machine lacks; nothing was started:\n' +
+      'up needs what this machine lacks; nothing was started:\n' +
         '  - vagrant: not found on PATH. Install Vagrant: https://developer.hashicorp.com/vagrant/install (Debian/Ubuntu: apt install vagrant)\n' +
         '  - kubectl: not found on PATH. Install it: https://kubernetes.io/docs/tasks/tools/ (Debian: apt install kubernetes-client)',
     );
