@@ -1,18 +1,11 @@
 import { failureLines as linesOf } from '../base/failure.js';
+import { table } from '../base/table.js';
 import type { Change } from './plan.js';
 import type { HostResult } from './push.js';
 
 /** What push and status print at the end: a table, then what the user must know per Pi. */
 
-export function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
+export { table };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
+import { KNOWN_HOSTS } from '../../generator/common/layout.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
+import { requireCurrent } from '../../generator/lab-folder/current.js';
 import { type LabFolder, openLabFolder } from '../../generator/lab-folder/open.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
-import { KNOWN_HOSTS_ENTRY } from '../../generator/secrets/store.js';
 import { KnownHostsFile } from '../base/known-hosts.js';
 import { type PiTarget, piTargets } from './plan.js';
 import { readState } from './state.js';
@@ -16,15 +16,7 @@ import { readState } from './state.js';
  */
 function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
   const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
-  const stale = mine.filter((d) => d.action !== 'identical' && d.action !== 'kept');
-  // a Pi without a pin is fine here: push refuses it as unknown, or records it with --trust-new
-  const secrets = p.secrets.missing.filter((m) => m !== KNOWN_HOSTS_ENTRY);
-  if (stale.length || secrets.length) {
-    const what = [...stale.map((d) => `${d.path} (${d.action})`), ...secrets.map((m) => `${SECRETS_DIR}/${m} (missing)`)];
-    throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; nothing was pushed:\n${what.map((w) => `  ${w}`).join('\n')}`, {
-      hint: 'run `labgen generate` first (push delivers the files it writes)',
-    });
-  }
+  requireCurrent(p, mine, { nothing: 'nothing was pushed', why: 'push delivers the files it writes' });
   return mine.map((d) => (d.action === 'kept' && d.current !== undefined ? { ...d.spec!, contents: d.current } : d.spec!));
 }
 

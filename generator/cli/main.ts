@@ -24,6 +24,8 @@ Examples:
   labgen push node03 --dry-run         what a push would change on node03
   labgen status                        what runs on the Pis against what was generated
   labgen adopt node03                  make a Pi flashed with a stock OS the lab's (its host key confirmed first)
+  labgen up                            bring up the VMs (vagrant), wait for the nodes, apply k8s/; only what changed
+  labgen up --merge-kubeconfig         the same, and the lab as a context of ~/.kube/config
   labgen export --out homelab.zip      the lab folder as a zip for another machine, without secrets
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 conflict (hand-edited files, nothing written).`;
@@ -125,6 +127,24 @@ function program(): Command {
     .action(async (nodes, opts) => {
       const { adoptCommand } = await import('./adopt.js');
       process.exitCode = await adoptCommand(nodes, opts);
+    });
+
+  // ---- up (issue #13)
+  cli
+    .command('up')
+    .description('bring up the VMs with vagrant (only what changed since the last up), wait for the nodes, apply k8s/, print the endpoints')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--merge-kubeconfig', "add the lab to your kubeconfig as a context named after it ($KUBECONFIG's file, else ~/.kube/config)")
+    .addHelpText(
+      'after',
+      '\nNeeds vagrant, the provider of cluster.provider (VirtualBox, or the vagrant-libvirt plugin) and kubectl.' +
+        '\nExit codes: 0 ok, 1 a VM or the cluster failed (the others are left as they are; run it again to resume),' +
+        '\n2 bad input or a missing prerequisite (nothing started).' +
+        '\n\nExamples:\n  labgen up\n  labgen up --lab mylab/lab.yaml --merge-kubeconfig',
+    )
+    .action(async (opts) => {
+      const { upCommand } = await import('./up.js');
+      process.exitCode = await upCommand(opts);
     });
 
   return cli;

@@ -15,3 +15,5 @@ export const KEEP = `${LABGEN_DIR}/keep`;
 export const JOURNAL = `${LABGEN_DIR}/writing`;
 /** per Pi, the address it answered at after its last push (drivers/push/state.ts) */
 export const STATE_FILE = `${LABGEN_DIR}/state.json`;
+/** what `labgen up` last applied: the VMs' and k8s/'s files, per VM what it still needs (drivers/up/state.ts) */
+export const UP_STATE = `${LABGEN_DIR}/up-state.json`;

@@ -1,0 +1,159 @@
+import type { Vm } from '../../generator/model/hosts.js';
+import type { FileSpec } from '../../generator/plan/file-spec.js';
+import type { Decision } from '../../generator/writer/decide.js';
+import { type ChangedFile, impact, type NextAction } from '../../generator/writer/impact.js';
+import { type Applied, atLeast, type Need, stronger, type UpState } from './state.js';
+
+/**
+ * What `labgen up` does, decided before it runs anything (pure): the writer's impact of what
+ * changed since up last applied the lab folder (state.ts), as typed actions (vm-up, vm-provision,
+ * node-delete, k8s-apply: generator/writer/impact.ts, the same rules `labgen generate` prints as
+ * "what next"), met with what `vagrant status` says each VM is now:
+ *   not created          vagrant up (a new VM runs every provisioner)
+ *   running              only what it needs: nothing; its common provisioner (the lab CA);
+ *                        every provisioner; or a restart with every provisioner (the Vagrantfile changed)
+ *   halted, saved, …     vagrant up, with --provision when it needs provisioning
+ * A VM whose last step failed or was skipped still needs it (state.ts `pending`). The control
+ * plane goes first: the workers join it.
+ */
+
+/** A VM file or a k8s/ file as it is on disk now. */
+export interface FileNow {
+  path: string;
+  sha256: string;
+  kind: 'vm' | 'k8s';
+  host?: string;
+  spec: FileSpec;
+}
+
+export type VmOp =
+  /** `vagrant up VM --provider P`, with every provisioner or only `common` when it is created already */
+  | { kind: 'up'; provision?: 'all' | 'common' }
+  /** `vagrant provision VM`, every provisioner or only the one named */
+  | { kind: 'provision'; only?: string }
+  /** `vagrant reload VM --provision` */
+  | { kind: 'reload' };
+
+export interface VmStep {
+  vm: Vm;
+  /** what vagrant status said */
+  state: string;
+  need: Need;
+  op?: VmOp;
+  /** why, for the report */
+  why: string[];
+  /** a worker that may join the cluster in this step (it needs a valid bootstrap token) */
+  joins: boolean;
+}
+
+export interface UpPlan {
+  /** the control plane first */
+  steps: VmStep[];
+  /** refresh the bootstrap token before the workers (the control plane's token step), when the control plane is not provisioned anyway */
+  refreshToken: boolean;
+  deletes: string[];
+  k8sApply: boolean;
+  /** what the impact said, for the report */
+  actions: NextAction[];
+  notes: string[];
+}
+
+/** The decisions `impact` reads, for the files now against those up last applied (create / identical / update / remove). */
+export function decisionsSince(applied: Record<string, Applied>, now: readonly FileNow[]): Decision[] {
+  const planned = new Set(now.map((f) => f.path));
+  const ds: Decision[] = now.map((f) => {
+    const a = applied[f.path];
+    return { path: f.path, spec: f.spec, action: !a ? 'create' : a.sha256 === f.sha256 ? 'identical' : 'update' };
+  });
+  for (const [path, a] of Object.entries(applied))
+    if (!planned.has(path)) ds.push({ path, action: 'remove', was: { kind: a.kind, ...(a.host ? { host: a.host } : {}) } });
+  return ds;
+}
+
+/** What the impact's actions ask of one VM. */
+function needFromActions(vm: string, actions: readonly NextAction[]): Need {
+  let need: Need = 'none';
+  for (const a of actions) {
+    // a VM new to up but already running (brought up by hand): provisioning it again is safe (idempotent) and the only way to know
+    if (a.do === 'vm-up' && a.vms.includes(vm)) need = stronger(need, 'provision');
+    if (a.do === 'vm-provision' && (a.vms.length === 0 || a.vms.includes(vm))) need = stronger(need, a.reload ? 'reload' : 'provision');
+  }
+  return need;
+}
+
+export const isRunning = (state: string) => state === 'running';
+
+function opFor(state: string, need: Need): VmOp | undefined {
+  if (state === 'not_created' || state === '') return { kind: 'up' };
+  if (isRunning(state)) {
+    if (need === 'none') return undefined;
+    if (need === 'common') return { kind: 'provision', only: 'common' };
+    return need === 'reload' ? { kind: 'reload' } : { kind: 'provision' };
+  }
+  // halted, saved, paused, aborted: booting it applies a changed Vagrantfile too, so a reload is an up with every provisioner
+  return { kind: 'up', ...(need === 'none' ? {} : { provision: need === 'common' ? 'common' : 'all' }) };
+}
+
+/** Whether the op runs every provisioner (the control plane's token step among them). */
+export const provisionsAll = (step: VmStep) =>
+  !!step.op && ((step.op.kind === 'up' && (step.state === 'not_created' || step.state === '' || step.op.provision === 'all')) || step.op.kind === 'reload' || (step.op.kind === 'provision' && !step.op.only));
+
+const changedFor = (vm: string, files: readonly ChangedFile[]) => files.filter((f) => !f.host || f.host === vm).map((f) => f.path);
+const changedText = (paths: string[]) =>
+  paths.length === 0 ? 'new to labgen up' : `changed: ${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`;
+
+export function planUp(input: { vms: readonly Vm[]; states: ReadonlyMap<string, string>; now: readonly FileNow[]; state: UpState }): UpPlan {
+  const imp = impact(decisionsSince(input.state.applied, input.now));
+  const vmGroup = imp.groups.find((g) => g.kind === 'vm');
+  const actions = imp.groups.filter((g) => g.kind === 'vm' || g.kind === 'k8s').flatMap((g) => g.actions);
+  const ordered = [...input.vms].sort((a, b) => (a.role === b.role ? 0 : a.role === 'control-plane' ? -1 : 1));
+  const steps = ordered.map((vm): VmStep => {
+    const state = input.states.get(vm.name) ?? '';
+    const pending = input.state.vms[vm.name]?.pending ?? 'none';
+    const fromActions = needFromActions(vm.name, actions);
+    const need = stronger(fromActions, pending);
+    const isNew = state === 'not_created' || state === '';
+    const why = [
+      ...(isNew ? ['not created'] : isRunning(state) ? [] : [state]),
+      // a new VM runs everything: the files it gets are not news
+      ...(fromActions !== 'none' && !isNew ? [changedText(changedFor(vm.name, vmGroup?.files ?? []))] : []),
+      ...(pending !== 'none' ? [`its last ${pending === 'common' ? 'common provisioner' : pending} did not finish`] : []),
+    ];
+    const op = opFor(state, need);
+    // a worker joins when it is new, new to up, or its last provisioning did not finish; a joined one's worker.sh changes nothing
+    const fresh = actions.some((a) => a.do === 'vm-up' && a.vms.includes(vm.name));
+    const joins = vm.role === 'worker' && !!op && (state === 'not_created' || state === '' || fresh || atLeast(pending, 'provision'));
+    return { vm, state, need, op, why, joins };
+  });
+  const cp = steps.find((s) => s.vm.role === 'control-plane');
+  const newCluster = !!cp && (cp.state === 'not_created' || cp.state === '');
+  const hasK8s = input.now.some((f) => f.kind === 'k8s');
+  const deletes = actions.flatMap((a) => (a.do === 'node-delete' ? [a.vm] : []));
+  const notes = [
+    ...(newCluster && steps.some((s) => s.vm.role === 'worker' && s.state !== 'not_created' && s.state !== '')
+      ? [`the control plane ${cp!.vm.name} is created anew (a new cluster): a worker that joined the old one must be rebuilt: vagrant destroy -f WORKER, then labgen up`]
+      : []),
+    // the Vagrantfile no longer names it, so vagrant destroy NAME cannot reach it: by its id
+    ...deletes.map((vm) => `${vm} left the lab: its node is deleted from the cluster; its VM is not: \`vagrant global-status\` shows its id, \`vagrant destroy -f ID\` removes it`),
+  ];
+  return {
+    steps,
+    refreshToken: !!cp && steps.some((s) => s.joins) && !provisionsAll(cp),
+    deletes,
+    k8sApply: hasK8s && (actions.some((a) => a.do === 'k8s-apply') || newCluster),
+    actions,
+    notes,
+  };
+}
+
+/** The vagrant arguments of a VM's op. */
+export function opArgs(vm: string, op: VmOp, provider: string): string[] {
+  switch (op.kind) {
+    case 'up':
+      return ['up', vm, '--provider', provider, ...(op.provision === 'all' ? ['--provision'] : op.provision === 'common' ? ['--provision-with', 'common'] : [])];
+    case 'provision':
+      return ['provision', vm, ...(op.only ? ['--provision-with', op.only] : [])];
+    case 'reload':
+      return ['reload', vm, '--provision'];
+  }
+}

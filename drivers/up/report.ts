@@ -1,0 +1,27 @@
+import { failureLines } from '../base/failure.js';
+import { table } from '../base/table.js';
+import type { UpResult } from './up.js';
+
+/** What `labgen up` prints at the end: a line per VM and one for the cluster; the failures, each with its VM, step and tail. */
+
+const STATE: Record<string, string> = { not_created: 'not created' };
+
+export function upTable(r: UpResult): string[] {
+  const vmRows = r.vms.map((v) => [
+    v.vm,
+    STATE[v.before] ?? v.before,
+    v.did.length ? v.did.join('; ') : '-',
+    v.skipped ? 'skipped' : v.ok ? 'ok' : `FAILED (${v.failure?.step ?? '?'})`,
+  ]);
+  const c = r.cluster;
+  const cluster = [c.slot, '-', c.did.length ? c.did.join('; ') : '-', c.skipped ? 'skipped' : c.ok ? 'ok' : `FAILED (${c.failures[0]?.step ?? '?'})`];
+  return table(['host', 'before', 'did', 'result'], [...vmRows, cluster]);
+}
+
+/** Each failure: `VM: failed at STEP: \`vagrant …\` exited N`, then the tail of what the step printed. */
+export function upFailureLines(r: UpResult): string[] {
+  return [...r.vms.flatMap((v) => (v.failure ? failureLines(v.failure) : [])), ...r.cluster.failures.flatMap((f) => failureLines(f))];
+}
+
+/** Nothing was run: every VM was running as provisioned and k8s/ as applied. */
+export const didNothing = (r: UpResult) => r.vms.every((v) => !v.did.length) && !r.cluster.did.length;

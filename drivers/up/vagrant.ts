@@ -1,0 +1,67 @@
+import { shellQuote } from '../../generator/common/quote.js';
+import { CommandError, tail } from '../base/failure.js';
+import type { ExecResult, Runner } from '../base/runner.js';
+import { errorExit, MachineRun, parseLines, pluginsOf, statesOf, type VagrantEvent } from './machine-readable.js';
+
+/**
+ * vagrant, run in the lab folder through a local Runner (drivers/base/local.ts), one machine a
+ * command: what failed is then always one VM, and the others are left as they are. Every
+ * command but `ssh` runs with --machine-readable (machine-readable.ts reads it); a failure is a
+ * CommandError naming the VM, the provisioner that was running (common, control-plane, worker)
+ * or else the command's action, and the tail of what the provisioner's script printed.
+ */
+
+/** Vagrant's words when a shell provisioner's script exits non-zero: "the output … should be in the log above", which the tail shows instead. */
+const SCRIPT_FAILED = /^The SSH command responded with a non-zero exit status/;
+
+const shown = (args: string[]) => ['vagrant', ...args].join(' ');
+
+/** Why a command failed: the script's last lines, then Vagrant's own message (unless it only points at them); else stderr. */
+export function failureTail(run: Pick<MachineRun, 'output' | 'error'>, stderr: string): string {
+  const err = run.error;
+  const said = err && !SCRIPT_FAILED.test(err.message) ? err.message : '';
+  const text = [tail(run.output.join('\n')), said].filter(Boolean).join('\n');
+  return text ? tail(text, 12) : tail(stderr);
+}
+
+export class Vagrant {
+  constructor(private readonly runner: Runner) {}
+
+  private script(args: string[], machineReadable = true): string {
+    return ['vagrant', ...args, ...(machineReadable ? ['--machine-readable'] : [])].map(shellQuote).join(' ');
+  }
+
+  private why(r: ExecResult): string {
+    const e = errorExit(parseLines(r.stdout));
+    return tail(e?.message || r.stderr || r.stdout);
+  }
+
+  /** Each machine of the Vagrantfile and its state id (running, not_created, poweroff, shutoff, saved, …). */
+  async status(): Promise<Map<string, string>> {
+    const r = await this.runner.exec(this.script(['status']));
+    if (r.code !== 0) throw new CommandError(this.runner.host, 'vagrant status', shown(['status']), r.code, this.why(r));
+    return statesOf(parseLines(r.stdout));
+  }
+
+  /** The plugins vagrant has (system ones included). */
+  async plugins(): Promise<string[]> {
+    const r = await this.runner.exec(this.script(['plugin', 'list']));
+    if (r.code !== 0) throw new CommandError(this.runner.host, 'vagrant plugin list', shown(['plugin', 'list']), r.code, this.why(r));
+    return pluginsOf(parseLines(r.stdout));
+  }
+
+  /** `vagrant ACTION VM ARGS...` (up, provision, reload), its steps reported as they come. */
+  async machine(vm: string, args: string[], on: (e: VagrantEvent) => void): Promise<void> {
+    const run = new MachineRun(vm, on);
+    const r = await this.runner.exec(this.script(args), { onLine: (l) => run.line(l) });
+    if (r.code !== 0) throw new CommandError(vm, run.provisioner ?? `vagrant ${args[0]}`, shown(args), r.code, failureTail(run, r.stderr));
+  }
+
+  /** A command's stdout on the VM (`vagrant ssh VM -c`, no terminal: the bytes as the command wrote them). */
+  async ssh(vm: string, step: string, command: string): Promise<string> {
+    const args = ['ssh', vm, '--no-tty', '-c', command];
+    const r = await this.runner.exec(this.script(args, false));
+    if (r.code !== 0) throw new CommandError(vm, step, shown(['ssh', vm, '-c', `'${command}'`]), r.code, tail(r.stderr || r.stdout));
+    return r.stdout;
+  }
+}
