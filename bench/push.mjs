@@ -201,7 +201,11 @@ async function filesOn(host, files) {
   return r.stdout.trim().split('\n');
 }
 
-/** Every host holds exactly the generated files (content, mode, owner) and ran restart slurmd. */
+/**
+ * Every host holds exactly the generated files (content, mode, owner) and (re)started slurmd after
+ * they were placed: Ansible's handler restarts it; labgen's setup.sh starts it on a fresh host,
+ * so push does not restart it again.
+ */
 async function checkDelivered(group, targets, side) {
   const problems = [];
   for (const t of targets) {
@@ -209,7 +213,7 @@ async function checkDelivered(group, targets, side) {
     const want = t.files.map((f) => `${f.sha256} ${f.mode.toString(8)} ${f.owner} ${f.path}`);
     const have = await filesOn(host, t.files);
     want.forEach((w, i) => w !== have[i] && problems.push(`${t.node}: want ${w}, have ${have[i]}`));
-    if (!(await standinLog(host)).includes('systemctl restart slurmd')) problems.push(`${t.node}: slurmd was not restarted`);
+    if (!/^systemctl (re)?start slurmd$/m.test(await standinLog(host))) problems.push(`${t.node}: slurmd was not (re)started`);
   }
   if (problems.length) throw new Error(`${side}: first push did not deliver:\n  ${problems.slice(0, 10).join('\n  ')}`);
 }

@@ -117,4 +117,27 @@ export class KnownHostsFile {
     writeFileAtomic(this.path, next, 0o644);
     this.keys = parseKnownHosts(next);
   }
+
+  /**
+   * `host` no longer holds `blob` (a Pi moved away from that address): take `host` off every
+   * pin of this very key, a line left without names goes. Other keys' pins, revoked lines,
+   * comments and the order of the file stay as they are.
+   */
+  unpin(host: string, blob: Buffer): void {
+    const text = this.read();
+    let changed = false;
+    const lines = text.split('\n').flatMap((raw) => {
+      const [key] = parseKnownHosts(raw);
+      if (!key || key.revoked || !key.blob.equals(blob) || !namesAny(key, [host])) return [raw];
+      changed = true;
+      const names = key.names.filter((p) => !nameMatches(p, host));
+      if (names.length === 0) return [];
+      const fields = raw.trim().split(/\s+/);
+      return [[names.join(','), ...fields.slice(1)].join(' ')];
+    });
+    if (!changed) return;
+    const next = lines.join('\n');
+    writeFileAtomic(this.path, next, 0o644);
+    this.keys = parseKnownHosts(next);
+  }
 }

@@ -10,9 +10,10 @@ import { newToken, upload } from './upload.js';
  *
  * 1. In the same command that uploads the new config, before anything is renamed, a guard is
  *    started on the Pi, detached from the SSH session (`systemd-run --on-active` where systemd
- *    runs, else `setsid sh -c 'sleep N; …'`). When it fires it undoes the cut-over unless
- *    labgen confirmed first: every file of the batch that holds the new content is put back from
- *    its `.labgen-prev`, and the old config is applied again.
+ *    runs, with a small AccuracySec, else `setsid sh -c 'sleep N; …'`). When it fires it undoes
+ *    the cut-over unless labgen confirmed first: every file of the batch that holds the new
+ *    content is put back from its `.labgen-prev`, and the old config is applied again. An older
+ *    push's guard still waiting is retired first (retireScript): one guard per Pi at a time.
  * 2. The config is renamed into place and applied, also detached and a moment later, so the
  *    command returns before the address moves under it.
  * 3. labgen reconnects at the new address (host key checked as always) and confirms once the
@@ -47,14 +48,60 @@ export type CutoverResult =
   | { outcome: 'rolled-back'; reason: string }
   | { outcome: 'lost'; reason: string };
 
-/** Run SCRIPT after DELAY milliseconds, outliving the SSH session that started it. */
-function detached(name: string, delayMs: number, script: string, log: string): string {
+/** Where the cut-overs keep their folders on the Pi: one per push that changed the network. */
+const CUTOVERS = `${PI_STAGE.dir}/cutover`;
+
+/**
+ * Transient units of a cut-over are `labgen-guard-<token>` and `labgen-apply-<token>`: the next
+ * push finds them by these names to stop them (retireScript).
+ */
+const UNIT = { guard: 'labgen-guard', apply: 'labgen-apply' } as const;
+
+/**
+ * How late systemd may fire a timer. Its default AccuracySec is 1min, so a 0.3 s apply could run
+ * a minute late (and miss the confirm window), and a guard fire well after labgen's wait for it.
+ */
+export const TIMER_ACCURACY = '10ms';
+
+const onSystemd = '[ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1';
+
+/**
+ * Run SCRIPT after DELAY milliseconds, outliving the SSH session that started it: a transient
+ * systemd timer where systemd runs, else a detached `sleep` whose PID goes to DIR/pids. Either
+ * way SCRIPT runs only while DIR is there: a later push that removed DIR superseded it.
+ */
+export function detached(name: string, delayMs: number, script: string, dir: string, log: string): string {
+  const body = `[ -d ${q(dir)} ] || exit 0 # superseded by a later push\n${script}`;
   return [
-    'if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then',
-    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delayMs}ms /bin/sh -c ${q(script)}`,
+    `if ${onSystemd}; then`,
+    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delayMs}ms --timer-property=AccuracySec=${TIMER_ACCURACY} /bin/sh -c ${q(body)}`,
     'else',
-    `  setsid sh -c ${q(`sleep ${delayMs / 1000}; ${script}`)} > ${q(log)} 2>&1 < /dev/null &`,
+    `  setsid sh -c ${q(`sleep ${delayMs / 1000}; ${body}`)} > ${q(log)} 2>&1 < /dev/null &`,
+    `  echo "$!" >> ${q(`${dir}/pids`)}`,
     'fi',
+  ].join('\n');
+}
+
+/**
+ * Before a new cut-over: every older one is decided (`superseded`, unless it was decided already)
+ * so it can never roll back what this push now guards (this push reached the Pi, so the config
+ * it runs works), its timers are stopped and its sleeping guard killed, then its folder goes.
+ * A PID is killed (with its process group: the guard's sleep) only while it still runs that
+ * guard: a PID the kernel gave to another process since is left alone.
+ */
+export function retireScript(): string {
+  return [
+    `for d in ${q(CUTOVERS)}/*; do`,
+    '  [ -d "$d" ] || continue',
+    '  if mkdir "$d/decided" 2>/dev/null; then echo superseded > "$d/outcome"; fi',
+    '  if [ -f "$d/pids" ]; then',
+    '    while read -r p; do',
+    '      if grep -qaF -- "$d" "/proc/$p/cmdline" 2>/dev/null; then kill -- "-$p" 2>/dev/null || kill -- "$p" 2>/dev/null || :; fi',
+    '    done < "$d/pids"',
+    '  fi',
+    'done',
+    `if ${onSystemd}; then systemctl stop ${q(`${UNIT.guard}-*.timer`)} ${q(`${UNIT.apply}-*.timer`)} 2>/dev/null || :; fi`,
+    `rm -rf ${q(CUTOVERS)}`,
   ].join('\n');
 }
 
@@ -115,18 +162,19 @@ async function reach(o: CutoverOptions, address: string, deadline: number): Prom
 
 export async function cutover(remote: Remote, batch: Change[], o: CutoverOptions): Promise<CutoverResult> {
   const token = newToken();
-  const dir = `${PI_STAGE.dir}/cutover/${token}`;
+  const dir = `${CUTOVERS}/${token}`;
   const guardSec = Math.ceil((o.confirmTimeoutMs + o.guardMarginMs) / 1000);
   const files = batch.map((c) => c.file);
   const beforePlace = [
-    `rm -rf ${q(`${PI_STAGE.dir}/cutover`)} && mkdir -p ${q(dir)}`, // an older guard's folder: superseded
+    retireScript(),
+    `mkdir -p ${q(dir)}`,
     `printf '%s' ${q(guardScript(dir, batch, o.applyNetwork))} > ${q(`${dir}/guard.sh`)}`,
-    detached(`labgen-guard-${token}`, guardSec * 1000, `sh ${q(`${dir}/guard.sh`)}`, `${dir}/guard.log`),
+    detached(`${UNIT.guard}-${token}`, guardSec * 1000, `exec sh ${q(`${dir}/guard.sh`)}`, dir, `${dir}/guard.log`),
   ].join('\n');
   // a moment's delay lets this SSH command return before the network moves under it; `applied`
   // only when the apply succeeded (a failed one is rolled back, never confirmed)
   const marks = `${o.applyNetwork} && : > ${q(`${dir}/applied`)} || : > ${q(`${dir}/apply-failed`)}`;
-  const afterPlace = detached(`labgen-apply-${token}`, 300, marks, `${dir}/apply.log`);
+  const afterPlace = detached(`${UNIT.apply}-${token}`, 300, marks, dir, `${dir}/apply.log`);
 
   o.step(`cut-over ${o.from} → ${o.to}: guard set (${guardSec}s), applying`);
   const guardStart = Date.now();

@@ -111,16 +111,30 @@ export function changes(files: DesiredFile[], state: RemoteState): Change[] {
   return files.map((file) => ({ file, why: differences(file, state.files.get(file.path)) })).filter((c) => c.why.length > 0);
 }
 
+/** Whether `content` names the IPv4 address `ip` (not as part of a longer one, 10.0.0.5 in 10.0.0.50). */
+export function namesAddress(content: Buffer, ip: string): boolean {
+  const escaped = ip.replace(/\./g, '\\.');
+  return new RegExp(`(?<![0-9.])${escaped}(?!\\.?[0-9])`).test(content.toString('latin1'));
+}
+
 /**
  * Uploads in two batches: the network config goes last, alone, under the cut-over guard, and
  * its stage copy with it (setup.sh, run before the cut-over, would otherwise apply it unguarded).
  * A network stage copy whose target is already right is an ordinary upload.
+ *
+ * With it go the changed files that name `ip`, the address the cut-over moves the Pi to (its
+ * /etc/hosts, say, which names it): uploaded with the config, they are rolled back with it by
+ * the guard, so a Pi that goes back to its old address never keeps naming the new one. Placed
+ * only after the confirm, they would still be new until labgen came back, and never put right
+ * if it did not (the guard runs on the Pi, whatever happens to labgen).
  */
-export function batches(cs: Change[]): { main: Change[]; network: Change[] } {
+export function batches(cs: Change[], ip?: string): { main: Change[]; network: Change[] } {
   const cutover = cs.some((c) => c.file.network && c.file.role === 'target');
+  const placed = (c: Change) => c.file.role === 'target' || c.file.role === 'stage';
+  const rides = (c: Change) => c.file.network || (ip !== undefined && placed(c) && namesAddress(c.file.content, ip));
   return {
-    main: cs.filter((c) => !(cutover && c.file.network)),
-    network: cutover ? cs.filter((c) => c.file.network) : [],
+    main: cs.filter((c) => !(cutover && rides(c))),
+    network: cutover ? cs.filter(rides) : [],
   };
 }
 

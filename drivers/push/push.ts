@@ -4,7 +4,7 @@ import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
 import { ConnectError, type ConnectOptions, connectSsh, type SshRunner as Remote } from '../base/ssh.js';
 import { cutover } from './cutover.js';
-import { type RunHandler, runHandlers } from './handlers.js';
+import { type RunHandler, runHandlers, setupSummary } from './handlers.js';
 import { batches, type Change, changes, handlerId, handlers, owed, type PiTarget } from './plan.js';
 import { readRemoteState } from './remote-state.js';
 import { upload } from './upload.js';
@@ -34,6 +34,8 @@ export interface DriverOptions {
   knownHosts: KnownHostsFile;
   /** per node, the address of its last successful push (.labgen/state.json) */
   lastAddress: Record<string, string>;
+  /** per node, its address in lab.yaml (every Pi of the lab, not only those pushed now) */
+  labAddresses?: Record<string, string>;
   trustNew: boolean;
   dryRun: boolean;
   concurrency: number;
@@ -142,16 +144,20 @@ class HostRun {
       return;
     }
 
-    const { main, network } = batches(cs);
+    const { main, network } = batches(cs, target.ip);
     if (main.length) this.step(`uploading ${main.length} file(s)`, 'upload');
     await upload(this.remote, main.map((c) => c.file), { owed: owed(hs) });
     result.uploaded.push(...main);
     if (hs.some((h) => h.kind === 'network')) await this.cutover(network);
     const rest = hs.filter((h): h is RunHandler => h.kind !== 'network');
+    const skipped: string[] = [];
     await runHandlers(this.remote!, rest, target.stamp, {
       started: (id) => this.step(id, id),
       done: (id) => result.handlers.push(id),
+      skipped: (id) => skipped.push(id.replace(/^restart /, '')),
+      setupReport: (line) => result.notes.push(setupSummary(line)),
     });
+    if (skipped.length) result.notes.push(`not restarted again, started since its files were placed: ${skipped.join(', ')}`);
     result.record = this.remote!.address;
   }
 
@@ -179,8 +185,25 @@ class HostRun {
     this.result.record = to; // even if a later step fails, the Pi is at its new address now
     // the Pi proved it holds its pinned key at the new address: pin that address too, for ssh
     this.o.knownHosts.pin([to], r.remote.hostKey);
+    if (from !== to) this.forget(from, r.remote.hostKey);
     this.result.notes.push(from === to ? `network config applied at ${to}, confirmed (same session)` : `network cut-over ${from} → ${to} confirmed`);
   }
+
+  /** The Pi left `from`: its key's pin there goes, unless that pin may be another Pi's (unpinOld). */
+  private forget(from: string, hostKey: Buffer): void {
+    if (unpinOld(this.target.node, from, this.o)) this.o.knownHosts.unpin(from, hostKey);
+  }
+}
+
+/**
+ * Whether `node`, which moved away from `from`, takes its key's pin for `from` out of known_hosts
+ * (so known_hosts, and ssh reading it, no longer expect it at an address it does not have). Not
+ * while another node of the lab is at `from`, in lab.yaml or where the last push found it: with
+ * a key two Pis share (a cloned SD card) that pin is the other Pi's too.
+ */
+export function unpinOld(node: string, from: string, o: Pick<DriverOptions, 'labAddresses' | 'lastAddress'>): boolean {
+  const elsewhere = (addresses: Record<string, string> = {}) => Object.entries(addresses).some(([n, a]) => n !== node && a === from);
+  return !elsewhere(o.labAddresses) && !elsewhere(o.lastAddress);
 }
 
 /** Push to every target, `concurrency` at a time; one Pi failing never stops the others. */

@@ -21,7 +21,10 @@ function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
 }
 
 /** Everything push and status share: the lab, its Pis as targets, trust, last addresses. */
-export function loadTargets(opts: { lab: string }, nodes: string[]): { labDir: string; targets: PiTarget[]; privateKey: string; knownHosts: KnownHostsFile; lastAddress: Record<string, string> } {
+export function loadTargets(
+  opts: { lab: string },
+  nodes: string[],
+): { labDir: string; targets: PiTarget[]; privateKey: string; knownHosts: KnownHostsFile; lastAddress: Record<string, string>; labAddresses: Record<string, string> } {
   const p = openLabFolder(opts.lab);
   const all = p.lab.pis.nodes.map((n) => n.name);
   const unknown = nodes.filter((n) => !all.includes(n));
@@ -36,6 +39,7 @@ export function loadTargets(opts: { lab: string }, nodes: string[]): { labDir: s
     privateKey: p.secrets.secrets.sshKey.private,
     knownHosts: new KnownHostsFile(join(p.labDir, KNOWN_HOSTS)),
     lastAddress: Object.fromEntries(Object.entries(state.nodes).map(([n, s]) => [n, s.address])),
+    labAddresses: Object.fromEntries(p.lab.pis.nodes.map((n) => [n.name, n.ip])),
   };
 }
 

@@ -42,6 +42,7 @@ export async function pushCommand(nodes: string[], opts: PushCommandOptions): Pr
     privateKey: t.privateKey,
     knownHosts: t.knownHosts,
     lastAddress: t.lastAddress,
+    labAddresses: t.labAddresses,
     trustNew: opts.trustNew ?? false,
     dryRun,
     concurrency,

@@ -98,8 +98,14 @@ const piNode = z
       .describe('compute: a Slurm node; storage: serves the NFS exports of the storage section; aptcache: the apt cache (apt-cacher-ng) every Pi and VM uses'),
     os: z.enum(PI_OS).optional().describe('overrides pis.os for this Pi'),
     model: z.enum(PI_MODELS).optional().describe('overrides pis.model for this Pi'),
-    cpus: z.int().min(1).max(256).optional().describe('Slurm CPUs; default from the model'),
-    memory: z.int().min(64).optional().describe('Slurm RealMemory in MiB; default from the model'),
+    cpus: z.int().min(1).max(256).optional().describe('Slurm CPUs; default from the model (4 on every Pi 3, 4 and 5)'),
+    memory: z
+      .int()
+      .min(64)
+      .optional()
+      .describe(
+        "Slurm RealMemory in MiB: at most what `slurmd -C` prints on this Pi (Slurm drains a node that has less than its RealMemory). Left out, slurm.conf gives this node none: never drained for memory, but jobs cannot ask for memory (--mem)",
+      ),
   })
   .describe('one Raspberry Pi');
 
@@ -165,7 +171,7 @@ export const labSchema = z
     pis: z
       .strictObject({
         os: z.enum(PI_OS).default(DEFAULTS.pis.os).describe('Raspberry Pi OS release: bullseye (dhcpcd), bookworm (NetworkManager), trixie (cloud-init)'),
-        model: z.enum(PI_MODELS).default(DEFAULTS.pis.model).describe("Raspberry Pi model: the default of a Slurm node's CPUs and memory"),
+        model: z.enum(PI_MODELS).default(DEFAULTS.pis.model).describe("Raspberry Pi model: the default of a Slurm node's CPUs"),
         interface: titled(z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, FORMATS.interface.message), 'interface')
           .default(DEFAULTS.pis.interface)
           .describe('network interface of the Pis on the LAN'),

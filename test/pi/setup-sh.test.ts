@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { setupSummary } from '../../drivers/push/handlers.js';
 import { validateLab } from '../../generator/model/load.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import { plan } from '../../generator/plan/index.js';
@@ -76,6 +77,10 @@ describeE2e(
         const first = await host.exec(`${RUN} /var/lib/labgen/setup.sh`);
         expect(first.code, first.stderr).toBe(0);
         expect(first.stdout).toMatch(new RegExp(`^setup \\(${host.name}\\): changed: .*/etc/hosts`, 'm'));
+        // push sums this line up for its report (drivers/push/handlers.ts): the files, then the services
+        const report = first.stdout.split('\n').find((l) => l.startsWith(`setup (${host.name}): `))!;
+        // (a service restarted for a file it placed is running by the time it is looked at: enabled, not started)
+        expect(setupSummary(report)).toMatch(/^setup\.sh: placed \/etc\/[^;]*; enabled [^;]*\bmunge\b[^;]*\bslurmd\b[^;]*; started [^;]*\bprometheus-node-exporter\b[^;]*$/);
 
         for (const f of files.filter((x) => x.host === host.name && x.target)) {
           const { stdout } = await host.exec(`stat -c '%a %U:%G' ${f.target!.path} && sha256sum < ${f.target!.path}`);
@@ -88,6 +93,7 @@ describeE2e(
         const second = await host.exec(`${RUN} /var/lib/labgen/setup.sh`);
         expect(second.code, second.stderr).toBe(0);
         expect(second.stdout.trim()).toBe(`setup (${host.name}): nothing to change`);
+        expect(setupSummary(second.stdout.trim())).toBe('setup.sh: nothing to change');
         const calls = (await host.exec('cat /var/log/standin.log')).stdout.slice(before.length).split('\n').filter(Boolean);
         expect(calls.filter((c) => !/ is-(enabled|active) /.test(c)), 'the second run only asks, never acts').toEqual([]);
       }

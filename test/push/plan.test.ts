@@ -20,9 +20,10 @@ import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { CommandError } from '../../drivers/base/failure.js';
 import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../drivers/base/known-hosts.js';
 import { asRoot } from '../../drivers/base/ssh.js';
-import { confirmScript, guardScript } from '../../drivers/push/cutover.js';
-import { batches, changes, type DesiredFile, handlerId, handlers, owed, type PiTarget, piTargets } from '../../drivers/push/plan.js';
-import { candidates, type HostResult } from '../../drivers/push/push.js';
+import { confirmScript, detached, guardScript } from '../../drivers/push/cutover.js';
+import { setupSummary } from '../../drivers/push/handlers.js';
+import { batches, changes, type DesiredFile, handlerId, handlers, namesAddress, owed, type PiTarget, piTargets } from '../../drivers/push/plan.js';
+import { candidates, type HostResult, unpinOld } from '../../drivers/push/push.js';
 import { listingScript, parseListing, type RemoteState } from '../../drivers/push/remote-state.js';
 import { failureLines, pushTable, table } from '../../drivers/push/report.js';
 import { FIXED_SECRETS, planLab } from '../support/generated.js';
@@ -118,6 +119,42 @@ describe('known_hosts', () => {
       `other ssh-ed25519 AAAA\nnode01,10.0.0.2 ssh-ed25519 ${k.blob.toString('base64')}\n10.0.0.50 ssh-ed25519 ${k.blob.toString('base64')}\n`,
     );
     expect(new KnownHostsFile(path).verify(['10.0.0.50'], k.blob).status).toBe('ok');
+  });
+
+  it('unpins an address a Pi left: only from that key\'s lines, plain or hashed; other keys, revoked lines and comments stay', () => {
+    const dir = tmp();
+    const path = join(dir, 'known_hosts');
+    const [k, other, bad] = [key(), key(), key()];
+    const b64 = (x: { blob: Buffer }) => x.blob.toString('base64');
+    const salt = Buffer.from('0123456789abcdef0123');
+    const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('10.0.0.2').digest('base64')}`;
+    writeFileSync(
+      path,
+      [
+        '# the lab',
+        `node01,10.0.0.2 ssh-ed25519 ${b64(k)}`,
+        `10.0.0.2 ssh-ed25519 ${b64(other)}`, // another machine's key for the address: not ours to drop
+        `${hashed} ssh-ed25519 ${b64(k)}`,
+        `@revoked 10.0.0.2 ssh-ed25519 ${b64(bad)}`,
+        `10.0.0.50 ssh-ed25519 ${b64(k)}`,
+        '',
+      ].join('\n'),
+    );
+    const kh = new KnownHostsFile(path);
+    kh.unpin('10.0.0.2', k.blob);
+    expect(readFileSync(path, 'utf8')).toBe(
+      ['# the lab', `node01 ssh-ed25519 ${b64(k)}`, `10.0.0.2 ssh-ed25519 ${b64(other)}`, `@revoked 10.0.0.2 ssh-ed25519 ${b64(bad)}`, `10.0.0.50 ssh-ed25519 ${b64(k)}`, ''].join('\n'),
+    );
+    expect(kh.verify(['node01', '10.0.0.50'], k.blob).status).toBe('ok');
+    // ssh itself reads the file so: the address names only the other key now
+    if (onPath('ssh-keygen')) {
+      const found = spawnSync('ssh-keygen', ['-F', '10.0.0.2', '-f', path], { encoding: 'utf8' }).stdout;
+      expect(found).toContain(b64(other));
+      expect(found).not.toContain(b64(k));
+    }
+    const before = readFileSync(path, 'utf8');
+    kh.unpin('10.0.0.9', k.blob); // nothing pinned there: the file is left alone
+    expect(readFileSync(path, 'utf8')).toBe(before);
   });
 });
 
@@ -294,6 +331,33 @@ describe('what to upload, which handlers', () => {
     expect(handlers(cs2, t, stageOnly)).toEqual([]);
   });
 
+  it('the files that name the address the Pi moves to (its /etc/hosts) go with the cut-over, and only with one', () => {
+    const keyfile = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
+    const state = inSync(t);
+    for (const p of [keyfile, `${STAGE}/rootfs${keyfile}`, '/etc/hosts', `${STAGE}/rootfs/etc/hosts`, '/etc/default/slurmd'])
+      state.files.set(p, { sha256: 'old', mode: '644', owner: 'root:root' });
+    const cs = changes(t.files, state);
+    expect(namesAddress(file(t, '/etc/hosts').content, t.ip)).toBe(true);
+    expect(namesAddress(file(t, '/etc/default/slurmd').content, t.ip)).toBe(false); // names the controller only
+    const b = batches(cs, t.ip);
+    expect(b.network.map((c) => c.file.path)).toEqual([keyfile, `${STAGE}/rootfs${keyfile}`, '/etc/hosts', `${STAGE}/rootfs/etc/hosts`]);
+    expect(b.main.map((c) => c.file.path)).toEqual(['/etc/default/slurmd']);
+    // no cut-over (the network config is as it should be): /etc/hosts is an ordinary upload
+    const noCut = cs.filter((c) => !c.file.network);
+    expect(batches(noCut, t.ip)).toEqual({ main: noCut, network: [] });
+    // an address is named as a whole, not as the start of a longer one
+    expect(['10.0.0.5', ' 10.0.0.5\n', 'x=10.0.0.5:22', '10.0.0.5.'].map((c) => namesAddress(Buffer.from(c), '10.0.0.5'))).toEqual([true, true, true, true]);
+    expect(['10.0.0.50', '110.0.0.5', '10.0.0.5.1', '10x0x0x5'].map((c) => namesAddress(Buffer.from(c), '10.0.0.5'))).toEqual([false, false, false, false]);
+  });
+
+  it("a Pi that moved away takes its key's pin for the old address out, unless another Pi of the lab is there", () => {
+    const lab = { pi1: '10.0.0.2', pi2: '10.0.0.3', pi3: '10.0.0.50' };
+    expect(unpinOld('pi3', '10.0.0.4', { labAddresses: lab, lastAddress: { pi3: '10.0.0.4' } })).toBe(true);
+    expect(unpinOld('pi3', '10.0.0.4', { labAddresses: { ...lab, pi2: '10.0.0.4' }, lastAddress: {} })).toBe(false); // pi2 goes there
+    expect(unpinOld('pi3', '10.0.0.4', { labAddresses: lab, lastAddress: { pi1: '10.0.0.4' } })).toBe(false); // pi1 still is there
+    expect(unpinOld('pi3', '10.0.0.4', { lastAddress: {} })).toBe(true);
+  });
+
   it('addresses to try: where the last push found the Pi, then lab.yaml’s', () => {
     expect(candidates({ node: 'n', ip: '10.0.0.5' }, { n: '10.0.0.4' })).toEqual(['10.0.0.4', '10.0.0.5']);
     expect(candidates({ node: 'n', ip: '10.0.0.5' }, { n: '10.0.0.5' })).toEqual(['10.0.0.5']);
@@ -407,7 +471,48 @@ describe('remote scripts (run locally by sh)', () => {
   });
 });
 
+describe('cut-over timers without systemd (the sleep branch, run by the local sh)', () => {
+  /** A PATH with what the sleep branch needs and no systemd-run: where systemd runs, it would be taken instead. */
+  function noSystemdPath(): string {
+    const bin = tmp('labgen-push-bin-');
+    for (const tool of ['sh', 'setsid', 'sleep', 'cat', 'rm', 'mkdir'])
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
+    return bin;
+  }
+  const gone = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+    } catch {
+      return true;
+    }
+  };
+
+  it('a guard whose folder a later push removed does nothing when it fires (no "cannot open …/guard.sh")', async () => {
+    const dir = join(tmp(), 'cutover-token');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'guard.sh'), 'echo the guard ran\n');
+    const log = join(tmp(), 'guard.log'); // outside the folder, to be read after it is gone
+    const script = `${detached('labgen-guard-token', 300, `exec sh ${dir}/guard.sh`, dir, log)}\ncat ${dir}/pids\nrm -rf ${dir}`;
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: noSystemdPath() } });
+    expect(r.status, r.stderr).toBe(0);
+    const pid = Number(r.stdout.trim());
+    expect(pid).toBeGreaterThan(1);
+    const end = Date.now() + 20_000; // a bound, not a wait: the loop ends as soon as the guard has run
+    while (!gone(pid) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    expect(gone(pid)).toBe(true);
+    expect(readFileSync(log, 'utf8')).toBe('');
+  });
+});
+
 describe('report', () => {
+  it("sums up setup.sh's closing line: what it installed, placed, enabled and started", () => {
+    expect(setupSummary('setup (pi2): nothing to change')).toBe('setup.sh: nothing to change');
+    expect(setupSummary('setup (pi2): changed: packages: munge slurmd /etc/munge/munge.key /etc/hosts enabled munge enabled slurmd started slurmd')).toBe(
+      'setup.sh: installed munge slurmd; placed /etc/munge/munge.key, /etc/hosts; enabled munge, slurmd; started slurmd',
+    );
+    expect(setupSummary('setup (pi2): changed: /a /b /c /d /e')).toBe('setup.sh: placed /a, /b, /c, … (2 more)');
+  });
+
   it('aligns the table and names each failure with its step, command, exit code and stderr', () => {
     expect(table(['a', 'bb'], [['xxx', 'y']])).toEqual(['a    bb', '---  --', 'xxx  y']);
     const failed: HostResult = {

@@ -14,6 +14,7 @@ import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, uploadedPaths, writeLab } from './support.js';
 import { STATE_FILE } from '../../generator/common/layout.js';
+import { PI_STAGE } from '../../generator/plan/pi/part.js';
 
 const ROLES = { pi1: ['storage', 'aptcache', 'compute'], pi2: ['compute'], pi3: ['compute'] };
 const KEYFILE = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
@@ -88,6 +89,21 @@ describeE2e(
       // each Pi is at its lab address already: its new network config is confirmed by the session that uploaded it
       for (const h of group.hosts) expect(first.out).toContain(`${h.name}: network config applied at ${h.ip}, confirmed (same session)`);
       expect(first.out).not.toContain('cut-over: reaching');
+      // what setup.sh did, in short (a first run: it placed the munge key, enabled and started the services)
+      for (const h of group.hosts) expect(first.out).toMatch(new RegExp(`^${h.name}: setup\\.sh: placed [^;]*/etc/munge/munge\\.key.*; started [^;]*\\bslurmd\\b`, 'm'));
+
+      // one start per change: a service setup.sh started (or restarted) after push placed its
+      // files is not restarted by push again (standin.log holds every systemctl call so far)
+      for (const t of loadTargets({ lab: lab.labFile }, []).targets) {
+        const log = (await host(t.node).exec('cat /var/log/standin.log')).stdout;
+        for (const service of t.services) {
+          const starts = log.split('\n').filter((l) => new RegExp(`^systemctl (start|restart) (.* )?${service}( |$)`).test(l));
+          expect(starts, `${t.node}: ${service}`).toHaveLength(1);
+        }
+        const r = byHost(first).get(t.node)!;
+        expect(r.handlers.filter((h) => h.startsWith('restart ')), t.node).toEqual([]);
+        expect(r.notes.join('\n'), t.node).toMatch(/^not restarted again, started since its files were placed: .*\bslurmd\b/m);
+      }
 
       const calls = (h: TestHost) => h.exec('cat /var/log/standin.log').then((r) => r.stdout);
       const before = await Promise.all(group.hosts.map(calls));
@@ -119,7 +135,11 @@ describeE2e(
       expect(await addresses(host('pi3'))).toContain(`${newIp}/24`);
       expect(await addresses(host('pi3'))).not.toContain(`${oldIp}/`);
       expect(lastAddress(lab.dir, 'pi3')).toBe(newIp);
-      expect(readFileSync(join(lab.dir, '.labgen/known_hosts'), 'utf8')).toMatch(new RegExp(`^${newIp.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+      const pins = readFileSync(join(lab.dir, '.labgen/known_hosts'), 'utf8');
+      expect(pins).toMatch(new RegExp(`^${newIp.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+      // pi3 left its old address: its pin there is gone, its name's pin stays
+      expect(pins).not.toMatch(new RegExp(`(^|,)${oldIp.replace(/\./g, '\\.')}[, ]`, 'm'));
+      expect(pins).toMatch(/^pi3 ssh-ed25519 /m);
 
       const again = await push(lab.labFile);
       expect(again.code, again.err).toBe(0);
@@ -130,6 +150,8 @@ describeE2e(
       const goodIp = `${base}.50`;
       const badIp = `${base}.250`; // taken by this machine on the bridge: the Pi cannot be reached there
       const goodKeyfile = await remoteFile(host('pi3'), KEYFILE);
+      // /etc/hosts names pi3's address: it goes with the cut-over, and comes back with the rollback
+      const goodHosts = [await remoteFile(host('pi3'), '/etc/hosts'), await remoteFile(host('pi3'), `${PI_STAGE.rootfs}/etc/hosts`)];
       expect((await run('ip', ['addr', 'add', `${badIp}/24`, 'dev', group.bridge])).code).toBe(0);
       try {
         await writeLab(lab.labFile, labYaml(group, 'pi', ROLES, { pi3: badIp }));
@@ -140,6 +162,8 @@ describeE2e(
         expect(await addresses(host('pi3'))).toContain(`${goodIp}/24`);
         expect(await addresses(host('pi3'))).not.toContain(badIp);
         expect(await remoteFile(host('pi3'), KEYFILE), 'the previous keyfile is back').toBe(goodKeyfile);
+        expect([await remoteFile(host('pi3'), '/etc/hosts'), await remoteFile(host('pi3'), `${PI_STAGE.rootfs}/etc/hosts`)], 'and the previous /etc/hosts').toEqual(goodHosts);
+        expect(uploadedPaths(byHost(r).get('pi3'))).toContain('/etc/hosts');
         expect(lastAddress(lab.dir, 'pi3')).toBe(goodIp);
       } finally {
         await run('ip', ['addr', 'del', `${badIp}/24`, 'dev', group.bridge]);
@@ -170,6 +194,31 @@ describeE2e(
       const fixed = await push(lab.labFile, ['pi1']);
       expect(fixed.code, fixed.err).toBe(0);
       expect(fixed.out).toContain(`pi1: network config applied at ${pi1.ip}, confirmed (same session)`);
+    });
+
+    it('a cut-over retires the guard an earlier one left waiting: its sleeping process is gone (no systemd here: the sleep branch)', async () => {
+      const pi1 = host('pi1');
+      const guards = async () => (await pi1.exec(`ls ${PI_STAGE.dir}/cutover`)).stdout.split('\n').filter(Boolean);
+      /** PIDs of processes on pi1 running the guard of cut-over `token` (the sleep, or what it became) */
+      const running = async (token: string) =>
+        // "/cutover/$t" is expanded by grep's shell only: that shell's own command line does not match
+        (await pi1.exec(`t=${token}; for d in /proc/[0-9]*; do grep -qaF "/cutover/$t" $d/cmdline 2>/dev/null && echo \${d#/proc/}; done; true`)).stdout.split('\n').filter(Boolean);
+
+      await pi1.exec(`echo '# edited by hand' >> ${KEYFILE}`);
+      const first = await push(lab.labFile, ['pi1'], { timing: { guardMarginMs: 600_000 } }); // a guard that waits through this test
+      expect(first.code, first.err).toBe(0);
+      const [token] = await guards();
+      expect(token).toBeDefined();
+      expect(await running(token!), 'the first guard sleeps').not.toEqual([]);
+
+      await pi1.exec(`echo '# edited by hand again' >> ${KEYFILE}`);
+      const second = await push(lab.labFile, ['pi1']);
+      expect(second.code, second.err).toBe(0);
+      expect(second.out).toContain(`pi1: network config applied at ${pi1.ip}, confirmed (same session)`);
+      expect(await running(token!), 'the first guard is gone').toEqual([]);
+      const now = await guards();
+      expect(now).toHaveLength(1);
+      expect(now).not.toContain(token);
     });
 
     it('status: all in sync; a file edited on a Pi is reported as drifted (exit 1) until the next push', async () => {

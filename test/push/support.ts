@@ -7,7 +7,7 @@
  * lab user (with passwordless sudo when it is not root).
  *
  * No systemd or NetworkManager runs on a test host, so `systemctl` and `nmcli` are stand-ins
- * (STANDINS): systemctl records calls and keeps unit states in files; nmcli's
+ * (STANDINS): systemctl records calls and keeps unit states (and each start's InvocationID) in files; nmcli's
  * `connection up NAME` really moves the host's address, with ip(8) inside its network
  * namespace, to what the keyfile says. Tests that use them say so in their names.
  */
@@ -38,9 +38,28 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 `;
 
+/**
+ * SYSTEMCTL, and what push asks of a unit's starts: `show -p InvocationID --value UNIT` prints
+ * an id that a `start` of a unit not running and every `restart` renew, as systemd does (empty
+ * for a unit never started). Shell builtins only, as SYSTEMCTL.
+ */
+export const SYSTEMCTL_INVOCATIONS = SYSTEMCTL.replace(
+  '  start|restart) for u in "$@"; do : > "$state/active-$u"; done ;;\n',
+  [
+    '  start) for u in "$@"; do [ -e "$state/active-$u" ] || echo "$$-$RANDOM" > "$state/invocation-$u"; : > "$state/active-$u"; done ;;',
+    '  restart) for u in "$@"; do echo "$$-$RANDOM" > "$state/invocation-$u"; : > "$state/active-$u"; done ;;',
+    '  show)',
+    '    [ "$1 $2 $3" = "-p InvocationID --value" ] || exit 0',
+    '    shift 3; [ "${1:-}" = -- ] && shift',
+    '    for u in "$@"; do id=; [ ! -e "$state/invocation-$u" ] || read -r id < "$state/invocation-$u"; echo "$id"; done ;;',
+    '',
+  ].join('\n'),
+).replace('# test-host stand-in for systemctl', '# test-host stand-in for systemctl (with InvocationIDs)');
+if (!SYSTEMCTL_INVOCATIONS.includes('  show)\n')) throw new Error('test/push/support.ts: SYSTEMCTL changed, SYSTEMCTL_INVOCATIONS no longer adds show');
+
 /** Files every test Pi gets: the stand-ins and sshd's config (overrides test-hosts' own). */
 export const STANDINS = {
-  '/usr/local/sbin/systemctl': { content: SYSTEMCTL, mode: 0o755 },
+  '/usr/local/sbin/systemctl': { content: SYSTEMCTL_INVOCATIONS, mode: 0o755 },
   '/usr/local/bin/nmcli': { content: NMCLI, mode: 0o755 },
   '/etc/ssh/sshd_config.d/00-labgen-test-host.conf': PI_SSHD,
 };
@@ -193,7 +212,11 @@ export interface Ran {
 /** Quick timeouts for tests: a cut-over that cannot work gives up in seconds. */
 export const TEST_TIMING: Partial<Timing> = { connectTimeoutMs: 5000, confirmTimeoutMs: 4000, guardMarginMs: 2000, rollbackWaitMs: 15_000 };
 
-export async function push(labFile: string, nodes: string[] = [], extra: { dryRun?: boolean; trustNew?: boolean; concurrency?: number } = {}): Promise<Ran> {
+export async function push(
+  labFile: string,
+  nodes: string[] = [],
+  { timing, ...extra }: { dryRun?: boolean; trustNew?: boolean; concurrency?: number; timing?: Partial<Timing> } = {},
+): Promise<Ran> {
   const out: string[] = [];
   const err: string[] = [];
   let results: HostResult[] = [];
@@ -201,7 +224,7 @@ export async function push(labFile: string, nodes: string[] = [], extra: { dryRu
     lab: labFile,
     ...extra,
     io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
-    timing: TEST_TIMING,
+    timing: { ...TEST_TIMING, ...timing },
     onResults: (r) => (results = r),
   });
   return { code, out: out.join('\n'), err: err.join('\n'), results };

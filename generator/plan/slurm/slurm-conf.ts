@@ -17,20 +17,16 @@ import { render } from '../support/render.js';
  */
 
 /**
- * CPUs and RealMemory (MiB) of a Slurm node by Raspberry Pi model, when pis.nodes[].cpus /
- * .memory leave them out. RealMemory is a bit below what the OS reports as total memory (the
- * firmware keeps some for the GPU, the kernel some for itself): slurmd drains a node that
- * registers with less memory than slurm.conf promises, so promising a little less is safe.
- *   pi3  Pi 3 B/B+: 4 × Cortex-A53, 1 GB (~920 MiB visible)
- *   pi4  Pi 4 B, the common 4 GB board: 4 × Cortex-A72 (~3.7 GiB visible)
- *   pi5  Pi 5, the common 8 GB board: 4 × Cortex-A76 (~7.8 GiB visible)
- * Boards with another memory size set pis.nodes[].memory.
+ * CPUs of a Slurm node by Raspberry Pi model, when pis.nodes[].cpus leaves them out: every
+ * Pi 3, 4 and 5 has 4 cores (Cortex-A53, -A72, -A76).
+ *
+ * Memory has no such default: each model comes with several sizes (a Pi 4 with 1, 2, 4 or 8 GB)
+ * and slurmctld drains a node that registers with less than its RealMemory (state INVAL, "Low
+ * RealMemory"), so promising the biggest board's takes every smaller one out of service. A node
+ * gets RealMemory only from pis.nodes[].memory; without it Slurm's default (1 MiB) applies, which
+ * never drains a node (and jobs then cannot ask for memory with --mem).
  */
-export const SLURM_NODE_DEFAULTS: Readonly<Record<PiModel, { cpus: number; memory: number }>> = {
-  pi3: { cpus: 4, memory: 850 },
-  pi4: { cpus: 4, memory: 3600 },
-  pi5: { cpus: 4, memory: 7600 },
-};
+export const SLURM_NODE_CPUS: Readonly<Record<PiModel, number>> = { pi3: 4, pi4: 4, pi5: 4 };
 
 /** Slurm's standard ports, written out: the Kubernetes Service for slurmctld must expose them. */
 export const SLURM_PORTS = { slurmctld: 6817, slurmd: 6818 } as const;
@@ -54,12 +50,11 @@ export function slurmController(lab: Lab & { slurm: Slurm }): { name: string; ip
   return { name: controller, ip: pi!.ip };
 }
 
-/** One NodeName line's values: model defaults, then the node's own cpus/memory. */
-export function slurmNodes(lab: Lab & { slurm: Slurm }) {
+/** One NodeName line's values: the node's own cpus (else its model's) and memory (else none). */
+export function slurmNodes(lab: Lab & { slurm: Slurm }): { name: string; ip: string; cpus: number; memory?: number }[] {
   return lab.slurm.nodes.map((name) => {
     const node = lab.pis.nodes.find((n) => n.name === name)!;
-    const defaults = SLURM_NODE_DEFAULTS[node.model ?? lab.pis.model];
-    return { name, ip: node.ip, cpus: node.cpus ?? defaults.cpus, memory: node.memory ?? defaults.memory };
+    return { name, ip: node.ip, cpus: node.cpus ?? SLURM_NODE_CPUS[node.model ?? lab.pis.model], memory: node.memory };
   });
 }
 
