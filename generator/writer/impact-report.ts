@@ -6,22 +6,24 @@ import { paint } from './report.js';
 
 const names = (xs: string[]) => (xs.length ? ` ${xs.join(' ')}` : '');
 
+/** What `labgen up` carries out (drivers/up/ reads the same actions), with the step it takes. */
+const viaUp = (step: string) => `labgen up (${step})`;
+
 /** The command for one action. */
 export function actionText(a: NextAction): string {
   switch (a.do) {
     case 'image':
-      // `labgen image` is still to come: the lab guide's step 4 does it by hand today
-      return `flash and set up${names(a.pis)} (README.md, step 4)`;
+      return `labgen image${names(a.pis)} --base <Raspberry Pi OS image> and flash it, or labgen adopt${names(a.pis)} (README.md, step 4)`;
     case 'push':
       return `labgen push${names(a.pis)}`;
     case 'vm-up':
-      return `vagrant up${names(a.vms)}`;
+      return viaUp(`vagrant up${names(a.vms)}`);
     case 'vm-provision':
-      return a.reload ? `vagrant reload --provision${names(a.vms)}` : `vagrant provision${names(a.vms)}`;
+      return viaUp(a.reload ? `vagrant reload --provision${names(a.vms)}` : `vagrant provision${names(a.vms)}`);
     case 'node-delete':
-      return `kubectl delete node ${a.vm}`;
+      return viaUp(`kubectl delete node ${a.vm}`);
     case 'k8s-apply':
-      return 'k8s/apply.sh';
+      return viaUp('k8s/apply.sh');
     case 'slurm-reconfigure':
       return a.on ? `ssh -F laptop/ssh_config ${a.on} sudo scontrol reconfigure` : 'scontrol reconfigure';
     case 'copy-hosts':

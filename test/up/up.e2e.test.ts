@@ -209,7 +209,7 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
   it('after labgen generate changed the VMs and k8s/: exactly what its impact says (vagrant provision each VM, k8s/apply.sh), nothing more', async () => {
     const g = await regenerate(lab.labFile);
     expect(g.code).toBe(0);
-    expect(g.out).toMatch(/VMs +vagrant provision\n/);
+    expect(g.out).toMatch(/VMs +labgen up \(vagrant provision\)\n/);
     expect(g.out).toContain('k8s/apply.sh');
     bed.clearCalls();
     const r = await up();

@@ -30,13 +30,13 @@ describe('impact: what must happen after a change', () => {
     // node03's own network file changes, and only node03's
     const network = pi.files.filter((f) => f.path.includes('NetworkManager'));
     expect(network.map((f) => [f.host, f.target])).toEqual([['node03', '/etc/NetworkManager/system-connections/lab-eth0.nmconnection']]);
-    expect(groupSteps(group(imp.groups, 'vm')!)).toEqual(['vagrant provision']);
-    expect(groupSteps(group(imp.groups, 'k8s')!)).toEqual(['k8s/apply.sh']);
+    expect(groupSteps(group(imp.groups, 'vm')!)).toEqual(['labgen up (vagrant provision)']);
+    expect(groupSteps(group(imp.groups, 'k8s')!)).toEqual(['labgen up (k8s/apply.sh)']);
     expect(groupSteps(group(imp.groups, 'slurm')!)).toEqual(['ssh -F laptop/ssh_config node02 sudo scontrol reconfigure']);
     expect(nextSteps(imp)).toEqual([
       'labgen push node01 node02 node03 node04 node05',
-      'vagrant provision',
-      'k8s/apply.sh',
+      'labgen up (vagrant provision)',
+      'labgen up (k8s/apply.sh)',
       'ssh -F laptop/ssh_config node02 sudo scontrol reconfigure',
       'copy laptop/hosts into /etc/hosts (Windows: laptop/hosts.windows)',
     ]);
@@ -62,7 +62,7 @@ describe('impact: what must happen after a change', () => {
   it('a new Pi gets an image, the running ones a push (their /etc/hosts changed)', () => {
     const { imp } = change({ pis: { nodes: [...seedNodes(), { name: 'node06', ip: '10.0.0.8', roles: ['compute'] }] } });
     const pi = group(imp.groups, 'pi')!;
-    expect(groupSteps(pi)).toEqual(['flash and set up node06 (README.md, step 4)', 'labgen push node01 node02 node03 node04 node05']);
+    expect(groupSteps(pi)).toEqual(['labgen image node06 --base <Raspberry Pi OS image> and flash it, or labgen adopt node06 (README.md, step 4)', 'labgen push node01 node02 node03 node04 node05']);
     expect(pi.hosts).not.toContain('node06');
     expect(pi.files.filter((f) => f.host === 'node06').every((f) => f.action === 'create')).toBe(true);
   });
@@ -81,7 +81,7 @@ describe('impact: what must happen after a change', () => {
     const after = planLab('labs/rpi-slurm/lab.yaml').files;
     const imp = impact(decisionsBetween(before, after));
     const k8s = group(imp.groups, 'k8s')!;
-    expect(groupSteps(k8s)).toEqual(['k8s/apply.sh']);
+    expect(groupSteps(k8s)).toEqual(['labgen up (k8s/apply.sh)']);
     expect(k8s.files.filter((f) => f.path.startsWith('k8s/sftp/')).every((f) => f.action === 'create')).toBe(true);
     // and turned off again: apply does not delete it, the note says how
     const off = impact(decisionsBetween(after, before));
@@ -90,10 +90,10 @@ describe('impact: what must happen after a change', () => {
 
   it('VMs: a worker more is `vagrant up`; a worker less is deleted from the cluster; the Vagrantfile means a reload', () => {
     const more = change({ cluster: { workers: { count: 4 } } }).imp;
-    expect(groupSteps(group(more.groups, 'vm')!)).toEqual(['vagrant up kv-worker-3', 'vagrant reload --provision']);
+    expect(groupSteps(group(more.groups, 'vm')!)).toEqual(['labgen up (vagrant up kv-worker-3)', 'labgen up (vagrant reload --provision)']);
     const less = change({ cluster: { workers: { count: 2 } } }).imp;
     const vm = group(less.groups, 'vm')!;
-    expect(groupSteps(vm)).toEqual(['vagrant reload --provision', 'kubectl delete node kv-worker-2']);
+    expect(groupSteps(vm)).toEqual(['labgen up (vagrant reload --provision)', 'labgen up (kubectl delete node kv-worker-2)']);
     expect(vm.notes.join('\n')).toMatch(/vagrant destroy -f kv-worker-2/);
   });
 
@@ -101,7 +101,7 @@ describe('impact: what must happen after a change', () => {
     const before = planLab('labs/rpi-slurm/lab.yaml').files;
     const after = before.map((f) => (f.path === 'provision/kubeadm/kv-worker-1.yaml' ? { ...f, contents: `${f.contents}# changed\n` } : f));
     const imp = impact(decisionsBetween(before, after));
-    expect(imp.groups.map((g) => [g.kind, groupSteps(g), g.hosts])).toEqual([['vm', ['vagrant provision kv-worker-1'], ['kv-worker-1']]]);
+    expect(imp.groups.map((g) => [g.kind, groupSteps(g), g.hosts])).toEqual([['vm', ['labgen up (vagrant provision kv-worker-1)'], ['kv-worker-1']]]);
   });
 
   it('Slurm with the controller on a Pi: that Pi is pushed and runs scontrol; k8s/ is not involved', () => {
@@ -115,7 +115,7 @@ describe('impact: what must happen after a change', () => {
     const { imp } = change({ slurm: { partition: 'lab' } });
     expect(kinds(imp.groups)).toEqual(['k8s', 'slurm']);
     expect(group(imp.groups, 'k8s')!.notes.join()).toMatch(/ConfigMap/);
-    expect(nextSteps(imp)).toEqual(['k8s/apply.sh', 'ssh -F laptop/ssh_config node02 sudo scontrol reconfigure']);
+    expect(nextSteps(imp)).toEqual(['labgen up (k8s/apply.sh)', 'ssh -F laptop/ssh_config node02 sudo scontrol reconfigure']);
   });
 
   it('a new lab folder: README.md has the steps', () => {
@@ -178,7 +178,7 @@ describe('impact: what must happen after a change', () => {
     expect(lines).toContain('            node01 node02 node04 node05  /etc/hosts');
     expect(lines.find((l) => l.trim().startsWith('node03 '))).toMatch(/lab-eth0\.nmconnection, \/etc\/hosts$/);
     expect(lines.at(-1)).toBe(
-      'next: labgen push node01 node02 node03 node04 node05; vagrant provision; k8s/apply.sh; ssh -F laptop/ssh_config node02 sudo scontrol reconfigure; copy laptop/hosts into /etc/hosts (Windows: laptop/hosts.windows)',
+      'next: labgen push node01 node02 node03 node04 node05; labgen up (vagrant provision); labgen up (k8s/apply.sh); ssh -F laptop/ssh_config node02 sudo scontrol reconfigure; copy laptop/hosts into /etc/hosts (Windows: laptop/hosts.windows)',
     );
   });
 });

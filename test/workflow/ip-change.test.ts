@@ -68,10 +68,10 @@ describe("a Pi's IP changes (node03: 10.0.0.4 → 10.0.0.7)", () => {
     expect(dry.stdout).toMatch(/^what next, after `labgen generate`:$/m);
     expect(dry.stdout).toMatch(/^ {2}Pis +labgen push node01 node02 node03 node04 node05$/m);
     expect(dry.stdout).toMatch(/^ +node03 +\/etc\/NetworkManager\/system-connections\/lab-eth0\.nmconnection, \/etc\/hosts$/m);
-    expect(dry.stdout).toMatch(/^ {2}VMs +vagrant provision$/m);
-    expect(dry.stdout).toMatch(/^ {2}k8s\/ +k8s\/apply\.sh$/m);
+    expect(dry.stdout).toMatch(/^ {2}VMs +labgen up \(vagrant provision\)$/m);
+    expect(dry.stdout).toMatch(/^ {2}k8s\/ +labgen up \(k8s\/apply\.sh\)$/m);
     expect(dry.stdout).toMatch(
-      /^next: labgen push node01 node02 node03 node04 node05; vagrant provision; k8s\/apply\.sh; .*scontrol reconfigure; copy laptop\/hosts into \/etc\/hosts/m,
+      /^next: labgen push node01 node02 node03 node04 node05; labgen up \(vagrant provision\); labgen up \(k8s\/apply\.sh\); .*scontrol reconfigure; copy laptop\/hosts into \/etc\/hosts/m,
     );
   });
 
@@ -80,7 +80,7 @@ describe("a Pi's IP changes (node03: 10.0.0.4 → 10.0.0.7)", () => {
     expect(r.code).toBe(EXIT.ok);
     expect(reportedActions(r.stdout)).toEqual({ update: expected });
     expect(r.stdout).toMatch(/^what next:$/m);
-    expect(r.stdout).toMatch(/^next: labgen push node01 node02 node03 node04 node05; vagrant provision; k8s\/apply\.sh;/m);
+    expect(r.stdout).toMatch(/^next: labgen push node01 node02 node03 node04 node05; labgen up \(vagrant provision\); labgen up \(k8s\/apply\.sh\);/m);
     expect(readFileSync(join(dir, 'laptop/ssh_config'), 'utf8')).toContain(`HostName ${NEW}`);
     const check = labgen(['generate', '--lab', file, '--check']);
     expect(check.code).toBe(EXIT.ok);

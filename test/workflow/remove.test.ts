@@ -81,6 +81,6 @@ describe('removing from a lab leaves exactly the new tree', () => {
     expect(run.code).toBe(EXIT.ok);
     expect(tree).toEqual(expected);
     expect(Object.keys(tree).filter((p) => p.includes('kv-worker'))).toEqual([]);
-    expect(run.stdout).toContain('kubectl delete node kv-worker-1');
+    expect(run.stdout).toContain('labgen up (kubectl delete node kv-worker-1)');
   });
 });
