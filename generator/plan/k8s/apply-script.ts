@@ -7,7 +7,7 @@ import { NS } from './common.js';
 import { K8S_DIR } from './folder.js';
 
 /**
- * k8s/apply.sh: how k8s/ gets into the cluster (run by hand, with KUBECONFIG set; `labgen up` will run it).
+ * k8s/apply.sh: how k8s/ gets into the cluster (`labgen up` runs it; by hand, with KUBECONFIG set).
  *
  * k8s/ itself builds offline (`kubectl kustomize`): it has no remote resources. The upstream
  * installs that bring CRDs and admission webhooks (MetalLB, Gateway API, cert-manager) are
