@@ -3,7 +3,7 @@ import { EXIT, LabgenError } from '../errors.js';
 import type { Lab } from '../model/defaults.js';
 import { loadLab, parseLabYaml } from '../model/load.js';
 import { type PiFacts, planWithFacts } from '../plan/index.js';
-import { loadSecrets, type SecretsResult } from '../secrets/store.js';
+import { loadSecrets, type SecretsResult, vmIdentities } from '../secrets/store.js';
 import { findDebris, interruptedRemovals } from '../writer/debris.js';
 import { type Decision, decide, forced } from '../writer/decide.js';
 import { readKeep, withKept } from '../writer/keep.js';
@@ -68,7 +68,8 @@ export function openLabFolder(lab: string, opts: OpenOptions = {}): LabFolder {
   const manifest = readManifest(labDir);
   // a new lab folder records nothing yet; an old manifest (no list) has its secrets inferred
   const recorded = manifest.size === 0 && !manifest.secrets ? [] : manifest.secrets;
-  const secrets = loadSecrets(labDir, model.name, model.pis.nodes, { recorded }); // Pis get their SSH host keys here too
+  // the Pis and the VMs get their SSH host keys here too
+  const secrets = loadSecrets(labDir, model.name, model.pis.nodes, { recorded, vms: vmIdentities(model) });
   refuseLostSecrets(labFile, secrets.lost, opts);
   const { keep } = readKeep(labDir);
   const planned = planWithFacts(model, secrets.secrets);

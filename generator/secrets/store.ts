@@ -6,6 +6,8 @@ import { writeFileAtomic } from '../common/atomic.js';
 import type { OwnFile } from '../common/own-file.js';
 import { hostKeySecret, SECRET } from './paths.js';
 import { KNOWN_HOSTS, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
+import type { Lab } from '../model/defaults.js';
+import { vms } from '../model/hosts.js';
 
 /**
  * The lab's secrets, created once in .labgen/secrets/ (0700 folder, 0600 files, git-ignored)
@@ -61,7 +63,7 @@ function newSshKey(labName: string): Secrets['sshKey'] {
   return { private: key.private, public: `${key.public.trim()}\n` };
 }
 
-/** A new ed25519 host key for a Pi, as the OpenSSH private key text sshd reads. */
+/** A new ed25519 host key for a Pi or a VM, as the OpenSSH private key text sshd reads. */
 function newHostKey(node: string): string {
   return ed25519Pair(`root@${node}`).private;
 }
@@ -74,7 +76,7 @@ function publicHostKey(privateKey: string, node: string): string {
   return `${parsed.type} ${parsed.getPublicSSH().toString('base64')} root@${node}\n`;
 }
 
-/** A Pi's SSH host key pair (OpenSSH text); the image bakes it in, known_hosts pins it. */
+/** A Pi's or a VM's SSH host key pair (OpenSSH text); the image (a VM's provisioning) puts it in place, known_hosts pins it. */
 export interface HostKey {
   private: string;
   /** `ssh-ed25519 AAAA… root@node` and a newline */
@@ -85,6 +87,26 @@ export interface HostKey {
 export interface PiIdentity {
   name: string;
   ip: string;
+}
+
+/**
+ * A VM as the store needs it: its host key is pinned under its name, its name in the lab
+ * domain and its address (common.sh installs the key when the VM is provisioned).
+ */
+export interface VmIdentity {
+  name: string;
+  /** name.domain */
+  fqdn: string;
+  ip: string;
+}
+
+/** The lab's VMs (control plane, then workers), as loadSecrets takes them. */
+export const vmIdentities = (lab: Lab): VmIdentity[] => vms(lab).map((vm) => ({ name: vm.name, fqdn: `${vm.name}.${lab.domain}`, ip: vm.ip }));
+
+/** A host whose key is pinned: its name first, then the other names of its pin line. */
+interface PinnedHost {
+  name: string;
+  names: string[];
 }
 
 interface Entry {
@@ -98,6 +120,8 @@ export interface SecretsResult {
   secrets: Secrets;
   /** each Pi's SSH host key, by node name (only for the Pis passed to loadSecrets) */
   hostKeys: Record<string, HostKey>;
+  /** each VM's SSH host key, by VM name (only for the VMs passed in `opts.vms`) */
+  vmHostKeys: Record<string, HostKey>;
   /** files that do not exist yet, or are made anew with their source (made in memory; written by the writer's transaction through `pending`, or by `persist`) */
   missing: string[];
   /** every secret file of this lab, by name under .labgen/secrets/ (what the manifest records) */
@@ -115,7 +139,7 @@ export interface SecretsResult {
   persist: () => void;
 }
 
-/** `missing`'s entry for Pis not pinned in .labgen/known_hosts yet (relative to the secrets folder, like the others). */
+/** `missing`'s entry for Pis and VMs not pinned in .labgen/known_hosts yet (relative to the secrets folder, like the others). */
 export const KNOWN_HOSTS_ENTRY = '../known_hosts';
 
 /** Names the lines of a known_hosts text pin (plain names; hashed ones never equal a node name). */
@@ -123,8 +147,8 @@ function pinnedNames(known: string): Set<string> {
   return new Set(known.split('\n').flatMap((line) => (line.startsWith('#') || line.startsWith('@') ? [] : (line.split(/\s+/)[0] ?? '').split(','))));
 }
 
-/** `node01,10.0.0.2 ssh-ed25519 AAAA…`: a Pi's host key pinned under its name and address. */
-const pinLine = (node: PiIdentity, publicKey: string) => `${node.name},${node.ip} ${publicKey.split(' ').slice(0, 2).join(' ')}\n`;
+/** `node01,10.0.0.2 ssh-ed25519 AAAA…`: a host key pinned under the host's names. */
+const pinLine = (host: PinnedHost, publicKey: string) => `${host.names.join(',')} ${publicKey.split(' ').slice(0, 2).join(' ')}\n`;
 
 /** known_hosts without the lines that pin `names` (their host keys are new). */
 function unpin(known: string, names: ReadonlySet<string>): string {
@@ -141,6 +165,8 @@ export interface LoadOptions {
    * Undefined (a manifest from before labgen recorded them): every secret of the lab's own.
    */
   recorded?: readonly string[];
+  /** the lab's VMs (vmIdentities): each gets its own SSH host key too, pinned like a Pi's */
+  vms?: readonly VmIdentity[];
 }
 
 /**
@@ -148,7 +174,9 @@ export interface LoadOptions {
  * hands them to the writer's transaction (`persist` writes them at once, for tests and tools).
  * `pis`: the lab's Pis, each of which gets its own SSH host key (made once, for the image to
  * bake in) pinned in .labgen/known_hosts under its name and address, so the first connection to
- * a flashed Pi is already verified. A Pi with a pin under its name keeps it.
+ * a flashed Pi is already verified. A Pi with a pin under its name keeps it. The VMs in
+ * `opts.vms` get theirs the same way (common.sh installs it), pinned under their name, their
+ * name in the lab domain and their address: the first `ssh -F laptop/ssh_config VM` is checked too.
  */
 export function loadSecrets(labDir: string, labName: string, pis: readonly PiIdentity[] = [], opts: LoadOptions = {}): SecretsResult {
   const dir = join(labDir, SECRETS_DIR);
@@ -165,7 +193,13 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     registryHtpasswd: { file: SECRET.registryHtpasswd, create: () => htpasswdLine(REGISTRY_USER, values.registryPassword!), from: 'registryPassword' },
     grafanaAdminPassword: { file: SECRET.grafanaAdminPassword, create: () => randomToken(24) },
   };
-  for (const { name } of pis) {
+  const vmList = opts.vms ?? [];
+  // every host with a key of its own: the Pis, then the VMs (pinned in this order too)
+  const hosts: PinnedHost[] = [
+    ...pis.map((p) => ({ name: p.name, names: [p.name, p.ip] })),
+    ...vmList.map((v) => ({ name: v.name, names: [v.name, v.fqdn, v.ip] })),
+  ];
+  for (const { name } of hosts) {
     entries[`hostKey:${name}`] = { file: hostKeySecret(name), create: () => newHostKey(name) };
     // read or made right after the private key above, and derived from it
     entries[`hostKeyPub:${name}`] = { file: `${hostKeySecret(name)}.pub`, create: () => publicHostKey(values[`hostKey:${name}`]!, name), from: `hostKey:${name}` };
@@ -192,22 +226,22 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     registryHtpasswd: values.registryHtpasswd!,
     grafanaAdminPassword: values.grafanaAdminPassword!,
   };
-  // every Pi is pinned in known_hosts (made from the secrets, like the lab folder: the same
-  // secrets give the same file); a Pi already pinned under its name keeps its pin, unless its
-  // host key is new (--new-secrets): then the old pin goes
+  // every Pi and VM is pinned in known_hosts (made from the secrets, like the lab folder: the
+  // same secrets give the same file); a host already pinned under its name keeps its pin, unless
+  // its host key is new (--new-secrets): then the old pin goes
   const knownHosts = join(labDir, KNOWN_HOSTS);
   const read = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
-  // a new host key unpins the old one under the Pi's name and its address (a cut-over pins the address alone)
-  const rekeyed = pis.filter((p) => made.has(`hostKey:${p.name}`));
-  const known = unpin(read, new Set(rekeyed.flatMap((p) => [p.name, p.ip])));
+  // a new host key unpins the old one under each of the host's names (a cut-over pins a Pi's address alone)
+  const rekeyed = hosts.filter((h) => made.has(`hostKey:${h.name}`));
+  const known = unpin(read, new Set(rekeyed.flatMap((h) => h.names)));
   const pinned = pinnedNames(known);
-  const unpinned = pis.filter((p) => !pinned.has(p.name));
+  const unpinned = hosts.filter((h) => !pinned.has(h.name));
   if (unpinned.length || known !== read) missing.push(KNOWN_HOSTS_ENTRY);
-  const hostKeys: Record<string, HostKey> = Object.fromEntries(
-    pis.map(({ name }) => [name, { private: values[`hostKey:${name}`]!, public: values[`hostKeyPub:${name}`]! }]),
-  );
+  const keyOfHost = (name: string): HostKey => ({ private: values[`hostKey:${name}`]!, public: values[`hostKeyPub:${name}`]! });
+  const hostKeys: Record<string, HostKey> = Object.fromEntries(pis.map(({ name }) => [name, keyOfHost(name)]));
+  const vmHostKeys: Record<string, HostKey> = Object.fromEntries(vmList.map(({ name }) => [name, keyOfHost(name)]));
   const names = Object.values(entries).map((e) => e.file);
-  // before manifests recorded them: the lab's own secrets, and the host keys of the Pis pinned
+  // before manifests recorded them: the lab's own secrets, and the host keys of the Pis (and VMs) pinned
   const recorded = opts.recorded ?? names.filter((n) => !n.startsWith('hostkeys/') || pinnedNames(read).has(n.split('/')[1]!));
   const missingSet = new Set(missing);
   const lost = recorded.filter((n) => missingSet.has(n));
@@ -218,7 +252,7 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     // known_hosts first: a run killed after it but before a new host key makes that key again
     // and pins it anew, where the other order would leave a new key behind an old pin
     if (toWrite.has(KNOWN_HOSTS_ENTRY)) {
-      const add = unpinned.map((node) => pinLine(node, hostKeys[node.name]!.public)).join('');
+      const add = unpinned.map((host) => pinLine(host, values[`hostKeyPub:${host.name}`]!)).join('');
       files.push({ path: KNOWN_HOSTS, contents: `${known}${known && !known.endsWith('\n') ? '\n' : ''}${add}` });
     }
     // the .gitignore before the secrets it hides
@@ -243,5 +277,5 @@ export function loadSecrets(labDir: string, labName: string, pis: readonly PiIde
     const key = keyOf.get(name);
     return key === undefined ? undefined : Buffer.from(values[key]!, 'latin1');
   };
-  return { secrets, hostKeys, missing, names, lost, file, pending, persist };
+  return { secrets, hostKeys, vmHostKeys, missing, names, lost, file, pending, persist };
 }

@@ -9,8 +9,16 @@ import { KNOWN_HOSTS, SECRETS_DIR } from '../../common/layout.js';
 /** laptop/: what the laptop needs to reach the lab by name: hosts files and ssh_config. */
 
 /**
+ * How ssh checks a host: against the key labgen pinned for it in .labgen/known_hosts, looked up
+ * by the host's name (HostKeyAlias), so the pin still matches after an IP change and whichever
+ * name or address the host is reached by; an unknown or different key is refused.
+ */
+const pinned = (name: string) => [`  UserKnownHostsFile ${KNOWN_HOSTS}`, `  HostKeyAlias ${name}`, '  StrictHostKeyChecking yes'];
+
+/**
  * ssh_config, for `ssh -F laptop/ssh_config node01` from the lab folder (paths are relative to
- * it). Pis are checked against the host keys labgen pinned; VMs keep ssh's own prompt.
+ * it). Pis and VMs alike are checked against the host keys labgen made and pinned (a VM's is
+ * installed by provision/common.sh): the first connection is already verified.
  */
 function sshConfig(lab: Lab): string {
   const pis = lab.pis.nodes.map((n) =>
@@ -20,10 +28,7 @@ function sshConfig(lab: Lab): string {
       `  User ${lab.pis.user}`,
       `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
       '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${KNOWN_HOSTS}`,
-      // the pinned key is looked up by the Pi's name, so it still matches after an IP change
-      `  HostKeyAlias ${n.name}`,
-      '  StrictHostKeyChecking yes',
+      ...pinned(n.name),
     ].join('\n'),
   );
   const provider = lab.cluster.provider;
@@ -34,6 +39,7 @@ function sshConfig(lab: Lab): string {
       '  User vagrant',
       `  IdentityFile .vagrant/machines/${vm.name}/${provider}/private_key`,
       '  IdentitiesOnly yes',
+      ...pinned(vm.name),
     ].join('\n'),
   );
   return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${[...pis, ...machines].join('\n\n')}\n`;

@@ -7,11 +7,20 @@ import { render } from '../support/render.js';
 import { containerdCaPath, containerdHostsToml, registryHost } from '../k8s/registry.js';
 import { containerdReleases, kubernetesMinor, pauseImage, UPSTREAM } from '../support/versions.js';
 import { toYaml } from '../support/yaml.js';
+import { SECRETS_DIR } from '../../common/layout.js';
+import { hostKeySecret } from '../../secrets/paths.js';
 
 /**
  * provision/: the scripts the VMs run and the files they place. Each script and file has a
  * template of the same path under templates/; files/ mirrors where they land on the VM.
  */
+
+/**
+ * Where a VM finds the SSH host key labgen made for it: the lab folder is the synced folder
+ * /vagrant. A double-quoted shell word for common.sh, whose $node_name is the VM's name (made
+ * of constants only: no value from lab.yaml goes into it).
+ */
+const VM_HOST_KEY = `"/vagrant/${SECRETS_DIR}/${hostKeySecret('$node_name')}"`;
 
 function templateData(lab: Lab) {
   const v = lab.cluster.kubernetesVersion;
@@ -27,6 +36,7 @@ function templateData(lab: Lab) {
     containerd: { releases: containerdReleases(v), apt: UPSTREAM.containerdApt },
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
     registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
+    hostKey: VM_HOST_KEY,
   };
 }
 
@@ -45,6 +55,8 @@ const SCRIPTS = [
   'provision/files/usr/local/sbin/labgen-lab-dns',
   // a containerd that fits this Kubernetes, configured for its major version (common.sh places and runs it)
   'provision/files/usr/local/sbin/labgen-containerd',
+  // the SSH host key labgen pinned for the VM, installed for sshd (common.sh places and runs it)
+  'provision/files/usr/local/sbin/labgen-host-key',
 ];
 const FILES = [
   'provision/files/etc/modules-load.d/k8s.conf',
