@@ -5,7 +5,7 @@
 export const LABGEN_DIR = '.labgen';
 /** the lab's keys, tokens and passwords (0700, git-ignored; secrets/paths.ts names the files) */
 export const SECRETS_DIR = `${LABGEN_DIR}/secrets`;
-/** every Pi's host key, pinned under its name and address */
+/** every Pi's and VM's host key, pinned under its names and address (OpenSSH format: laptop/ssh_config reads it) */
 export const KNOWN_HOSTS = `${LABGEN_DIR}/known_hosts`;
 /** what labgen last wrote: path → sha256 and mode, and the names of the secrets (writer/manifest.ts) */
 export const MANIFEST = `${LABGEN_DIR}/manifest.json`;
