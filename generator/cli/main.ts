@@ -23,6 +23,7 @@ Examples:
   labgen push                          set up every Pi over SSH: only what changed, host keys verified
   labgen push node03 --dry-run         what a push would change on node03
   labgen status                        what runs on the Pis against what was generated
+  labgen image --base raspios.img.xz   images/<node>.img per Pi: boots into its lab identity, no root needed
   labgen adopt node03                  make a Pi flashed with a stock OS the lab's (its host key confirmed first)
   labgen up                            bring up the VMs (vagrant), wait for the nodes, apply k8s/; only what changed
   labgen up --merge-kubeconfig         the same, and the lab as a context of ~/.kube/config
@@ -97,6 +98,29 @@ function program(): Command {
     .action(async (nodes, opts) => {
       const { pushCommand } = await import('./push.js');
       process.exitCode = await pushCommand(nodes, opts);
+    });
+
+  // ---- image (issue #12)
+  cli
+    .command('image')
+    .argument('[nodes...]', 'the Pis to make images of (default: all)')
+    .description("per Pi, a Raspberry Pi OS image that boots straight into that Pi's lab identity (no root needed)")
+    .requiredOption('--base <image>', 'a Raspberry Pi OS image (.img, or .img.xz as downloaded)')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--out <dir>', 'where the images go, <node>.img (default: images/ in the lab folder)')
+    .option('--device <dev>', 'then write the image (one Pi) to this card and read it back')
+    .option('--force', 'with --device: also a disk that is not removable, or a regular file')
+    .option('--yes', 'with --device: do not ask before writing (needed without a terminal)')
+    .addHelpText(
+      'after',
+      '\nThe base is never changed. Images hold the Pi\'s secrets (its host key): 0600, and images/ is git-ignored.' +
+        '\n--device never writes the disk holding /, a mounted disk or a partition, --force or not.' +
+        '\nExit codes: 0 ok, 1 failure (or the lab folder is behind lab.yaml: run labgen generate), 2 bad input (base, node, device refused): nothing left behind.' +
+        '\n\nExamples:\n  labgen image --base 2025-05-13-raspios-bookworm-arm64-lite.img.xz\n  labgen image node03 --base raspios.img --device /dev/sdb',
+    )
+    .action(async (nodes, opts) => {
+      const { imageCommand } = await import('./image.js');
+      process.exitCode = await imageCommand(nodes, opts);
     });
 
   cli

@@ -56,6 +56,9 @@ export const aptCache: PiPlanner = (ctx) => {
       ],
     };
   return {
+    // in the image too: apt on a fresh Pi goes through the lab's cache from the first push on
+    // (the cache Pi's own apt-cacher-ng.conf is not: the package comes with that push)
+    firstBoot: true,
     files: [
       {
         path: APT_PROXY_CONF,

@@ -23,6 +23,8 @@ export const piHosts: PiPlanner = ({ lab, node }) => {
   ].join('\n');
   const block = hostsBlock(lab);
   return {
+    // in the image too: the Pi knows its own name (127.0.1.1) and the lab's from its first boot
+    firstBoot: true,
     files: [
       {
         path: '/etc/hosts',

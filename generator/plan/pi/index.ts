@@ -26,6 +26,7 @@ function merge(parts: PiPart[]) {
     packages: uniq(parts.flatMap((p) => p.packages ?? [])),
     services: uniq(parts.flatMap((p) => p.services ?? [])),
     networkFiles: parts.filter((p) => p.network).flatMap((p) => (p.files ?? []).map((f) => f.path)),
+    firstBootFiles: uniq(parts.filter((p) => p.firstBoot).flatMap((p) => (p.files ?? []).map((f) => f.path))),
   };
 }
 
@@ -79,6 +80,7 @@ function piFacts(ctx: PiContext, m: ReturnType<typeof merge>): PiFacts {
     user: ctx.lab.pis.user,
     os: ctx.os,
     networkFiles: m.networkFiles,
+    firstBootFiles: m.firstBootFiles,
     applyNetwork: applyNetwork(ctx),
     secrets: [...new Set(m.secrets.map((s) => s.secret))],
     services: m.services,

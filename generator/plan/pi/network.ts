@@ -105,13 +105,15 @@ export function applyNetwork(ctx: PiContext): string[] {
   return ctx.os === 'bullseye' ? ['systemctl restart dhcpcd', 'sleep 1'] : ['nmcli connection reload', `nmcli connection up ${shellQuote(connectionName(ctx))}`];
 }
 
+// firstBoot: the image holds the static address from the start, so the Pi is at its lab address
+// (where push and known_hosts expect it) on its first boot
 export const piNetwork: PiPlanner = (ctx) => {
   switch (ctx.os) {
     case 'bullseye':
-      return { network: true, files: [dhcpcdConf(ctx)] };
+      return { network: true, firstBoot: true, files: [dhcpcdConf(ctx)] };
     case 'bookworm':
-      return { network: true, files: [nmKeyfile(ctx)] };
+      return { network: true, firstBoot: true, files: [nmKeyfile(ctx)] };
     case 'trixie':
-      return { network: true, files: [nmKeyfile(ctx)], bootFiles: [networkConfig(ctx)] };
+      return { network: true, firstBoot: true, files: [nmKeyfile(ctx)], bootFiles: [networkConfig(ctx)] };
   }
 };

@@ -53,6 +53,11 @@ export interface PiPart {
   services?: string[];
   /** network config files: when one changes, setup.sh applies the network last */
   network?: boolean;
+  /**
+   * its files must be on the Pi before the first push: `labgen image` places them in the image's
+   * root file system (the address, the names, the apt proxy), the first push does the rest
+   */
+  firstBoot?: boolean;
 }
 
 export type PiPlanner = (ctx: PiContext) => PiPart;
@@ -85,6 +90,8 @@ export interface PiFacts {
   os: PiOs;
   /** paths on the Pi of its network config (rootfs files): a change to one is applied last, guarded */
   networkFiles: string[];
+  /** paths on the Pi of the rootfs files an image holds from the start (parts with `firstBoot`) */
+  firstBootFiles: string[];
   /**
    * The commands that apply a changed network config and return once it is in effect, in
    * order, each of which must succeed: setup.sh runs them one per line, push joined by `&&`.

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { shellQuote } from '../../generator/common/quote.js';
+import { CommandError, tail } from '../base/failure.js';
+import type { Runner } from '../base/runner.js';
+
+/**
+ * Copies of a base image that take only the space its data takes: a Raspberry Pi OS image is
+ * mostly empty, and a copy that writes its zeros out is slow and fills the disk. The bytes go
+ * from program to program (xz, cp), never through labgen: its memory is flat whatever the size.
+ */
+
+/** Called as bytes are done: how many of how many. */
+export type OnBytes = (done: number, total: number) => void;
+
+/** How often a copy in another process is looked at for progress. */
+const POLL_MS = 250;
+
+/**
+ * `cp --reflink=auto --sparse=always`: a reflink where the file system shares blocks (btrfs,
+ * XFS: instant, no space), else a copy that leaves holes for zeros. (Node's copyFile with
+ * FICLONE falls back to a full copy that fills every hole: 8 MiB of a 2 GiB image became 2.1 GiB.)
+ * `dest` is made first, 0600, so the copy is never readable by others once secrets go in.
+ */
+export async function copySparse(runner: Runner, src: string, dest: string, onBytes: OnBytes): Promise<void> {
+  const total = statSync(src).size;
+  closeSync(openSync(dest, 'wx', 0o600));
+  const poll = setInterval(() => {
+    try {
+      onBytes(Math.min(statSync(dest).size, total), total);
+    } catch {
+      // gone: the copy failed and the caller removes it
+    }
+  }, POLL_MS);
+  try {
+    await runner.run('copy the base image', `cp --reflink=auto --sparse=always ${src} ${dest}`, `exec cp --reflink=auto --sparse=always -- ${shellQuote(src)} ${shellQuote(dest)}`);
+  } finally {
+    clearInterval(poll);
+  }
+  onBytes(total, total);
+}
+
+/** The uncompressed size of an .xz file, from its index (`xz --robot --list`: no decompression). */
+export async function xzSize(runner: Runner, src: string): Promise<number> {
+  const out = await runner.run('read the base image', `xz --robot --list ${src}`, `exec xz --robot --list -- ${shellQuote(src)}`);
+  const totals = out.split('\n').find((l) => l.startsWith('totals\t'));
+  const size = Number(totals?.split('\t')[4]);
+  if (!Number.isSafeInteger(size) || size <= 0) throw new Error(`labgen: xz --robot --list ${src} gave no uncompressed size`);
+  return size;
+}
+
+/**
+ * `xz -dc SRC | cp --sparse=always /dev/stdin DEST`: xz decompresses on its threads (-T0, where
+ * the file has several blocks) straight into cp, which leaves a hole for every block of zeros,
+ * so the data never passes through labgen and the copy takes the space of the data. A shell's
+ * pipe, because cp opens /dev/stdin, which a socket (what Node gives a child for a pipe) refuses.
+ * Both exit codes are read (a pipeline reports cp's alone, and a damaged .xz only ends cp's input
+ * early): xz's comes out on fd 3. The shell leads its own process group, so `signal` (a run
+ * stopped by Ctrl+C or SIGTERM) ends xz and cp with it. `dest` is made first, 0600.
+ */
+export async function unxzSparse(src: string, dest: string, total: number, onBytes: OnBytes, signal?: AbortSignal): Promise<void> {
+  closeSync(openSync(dest, 'wx', 0o600));
+  const script = `x=$( { { xz -dc -T0 -- ${shellQuote(src)}; echo $? >&3; } | cp --sparse=always /dev/stdin ${shellQuote(dest)}; } 3>&1 ); c=$?\necho "$x $c"\n`;
+  const sh = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stop = () => {
+    try {
+      process.kill(-sh.pid!, 'SIGTERM');
+    } catch {
+      // ended already
+    }
+  };
+  signal?.addEventListener('abort', stop);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  sh.stdout.on('data', (d: Buffer) => out.push(d));
+  sh.stderr.on('data', (d: Buffer) => err.push(d));
+  const poll = setInterval(() => {
+    try {
+      onBytes(Math.min(statSync(dest).size, total), total);
+    } catch {
+      // gone: the copy failed and the caller removes it
+    }
+  }, POLL_MS);
+  const code = await new Promise<number>((resolve) => {
+    sh.on('error', () => resolve(127));
+    sh.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
+  }).finally(() => {
+    clearInterval(poll);
+    signal?.removeEventListener('abort', stop);
+  });
+  const [xz, cp] = Buffer.concat(out).toString().trim().split(' ').map(Number);
+  const stderr = tail(Buffer.concat(err).toString());
+  if (xz !== 0) throw new CommandError('localhost', 'decompress the base image', `xz -dc ${src}`, Number.isInteger(xz) ? xz! : code, stderr);
+  if (cp !== 0 || code !== 0) throw new CommandError('localhost', 'decompress the base image', `cp --sparse=always /dev/stdin ${dest}`, cp ?? code, stderr);
+  onBytes(total, total);
+}
