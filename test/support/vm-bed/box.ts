@@ -1,11 +1,11 @@
 /**
  * The labgen test box (box/build-box.sh), built once per recipe and kept: the cache folder
  * holds one box per hash of the recipe's files, and a lock (flock) makes test processes that
- * need it at the same time wait for the one that builds it. A changed recipe builds anew and
- * the old box is removed.
+ * need it at the same time wait for the one that builds it. A changed recipe builds anew;
+ * boxes of other recipes are removed once unused for a day.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -57,10 +57,16 @@ export async function ensureBox(log: string): Promise<string> {
   return box;
 }
 
-/** Boxes of older recipes (each a few hundred MB). */
+/**
+ * Boxes of other recipes (about 200 MB each) not built for a day: another checkout on the
+ * same machine may be using a recent one.
+ */
 async function removeOtherBoxes(cache: string, key: string): Promise<void> {
+  const stale = Date.now() - 24 * 3600_000;
   for (const e of readdirSync(cache, { withFileTypes: true })) {
-    if (e.isDirectory() && /^[0-9a-f]{16}$/.test(e.name) && e.name !== key) await rm(join(cache, e.name), { recursive: true, force: true });
-    if (e.isFile() && /^[0-9a-f]{16}\.lock$/.test(e.name) && e.name !== `${key}.lock`) await rm(join(cache, e.name), { force: true });
+    if (!e.isDirectory() || !/^[0-9a-f]{16}$/.test(e.name) || e.name === key) continue;
+    if (statSync(join(cache, e.name)).mtimeMs > stale) continue;
+    await rm(join(cache, e.name), { recursive: true, force: true });
+    await rm(join(cache, `${e.name}.lock`), { force: true });
   }
 }
