@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# customize.sh ROOTFS PUBKEY: build-box.sh's last step inside the new root (mmdebstrap customize hook).
+set -euo pipefail
+root=$1 pubkey=$2
+inside() { chroot "$root" "$@"; }
+
+inside useradd --create-home --shell /bin/bash vagrant
+install -d -m 0700 -o 1000 -g 1000 "$root/home/vagrant/.ssh"
+install -m 0600 -o 1000 -g 1000 "$pubkey" "$root/home/vagrant/.ssh/authorized_keys"
+[ "$(inside id -u vagrant)" = 1000 ] || { echo "customize.sh: vagrant is not uid 1000" >&2; exit 1; }
+echo 'vagrant ALL=(ALL) NOPASSWD:ALL' >"$root/etc/sudoers.d/vagrant"
+chmod 0440 "$root/etc/sudoers.d/vagrant"
+echo 'UseDNS no' >"$root/etc/ssh/sshd_config.d/vagrant.conf"
+
+# host keys are made on each VM's first boot, not shared by every VM of the box
+rm -f "$root"/etc/ssh/ssh_host_*
+cat >"$root/etc/systemd/system/labgen-box-host-keys.service" <<'UNIT'
+[Unit]
+Description=SSH host keys of this VM (labgen test box)
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+inside systemctl enable labgen-box-host-keys.service
+
+echo '/dev/vda / ext4 defaults 0 1' >"$root/etc/fstab"
+echo labgen-box >"$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tlabgen-box\n' >"$root/etc/hosts"
+cat >"$root/etc/network/interfaces" <<'IFACES'
+source /etc/network/interfaces.d/*
+
+auto lo
+iface lo inet loopback
+
+# the management network (Vagrant's first adapter)
+auto eth0
+iface eth0 inet dhcp
+IFACES
+# every VM gets its own machine id on first boot
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+
+# stand-in for the Kubernetes apt repository's key (common.sh fetches it when it is missing)
+install -d -m 0755 "$root/etc/apt/keyrings"
+gpg_home=$(mktemp -d)
+gpg --homedir "$gpg_home" --batch --quiet --passphrase '' --quick-generate-key 'labgen stand-in for the Kubernetes apt repository <labgen@invalid>' ed25519 sign never
+gpg --homedir "$gpg_home" --batch --export >"$root/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
+rm -rf "$gpg_home"
+inside apt-get clean
