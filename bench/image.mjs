@@ -11,7 +11,8 @@
 // The lab: 5 Pis (bookworm), generated once. Each labgen run makes all 5 images into a fresh
 // folder; per image = wall time / 5. The cp baseline makes 5 copies one after the other in the
 // same way (each pays the write-back of the ones before, as labgen's do); per copy = time / 5.
-// Each side's median of BENCH_RUNS; the machine may be busy: the ratio is what the run measured.
+// The two sides run in turns, BENCH_RUNS of each; the ratio is the median of the turns' ratios
+// (a busy machine's load changes by the minute: a turn compares like with like).
 // Peak RSS: labgen's own (node's high-water mark, reported on exit by a --require hook, as
 // bench/generate.mjs does), and the largest of labgen and every program it ran (cp, debugfs,
 // mtools, xz: GNU time's %M, the biggest maxrss of the process tree).
@@ -74,16 +75,23 @@ function labgenImage(lab, base, nodes) {
   return { ...r, ownMb: own, allocated };
 }
 
+/**
+ * labgen and its baseline in turns (labgen, baseline, labgen, …), so both see the same load on a
+ * shared machine; the ratio is the median of each turn's ratio
+ */
 function bench(label, base, baseline, nodes) {
-  const runs = Array.from({ length: RUNS }, () => labgenImage(LAB, base, nodes));
-  const base_ = Array.from({ length: RUNS }, () => baseline());
-  const perImage = median(runs.map((r) => r.seconds)) / nodes.length;
-  const floor = median(base_);
+  const runs = [];
+  const floors = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(labgenImage(LAB, base, nodes));
+    floors.push(baseline());
+  }
+  const perImage = runs.map((r) => r.seconds / nodes.length);
   return {
     label,
-    perImage,
-    floor,
-    ratio: perImage / floor,
+    perImage: median(perImage),
+    floor: median(floors),
+    ratio: median(perImage.map((t, i) => t / floors[i])),
     ownMb: Math.max(...runs.map((r) => r.ownMb)),
     treeMb: Math.max(...runs.map((r) => r.treeMb)),
     allocated: runs[0].allocated,
@@ -157,7 +165,7 @@ const rows = [
 
 const MiB = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const pad = (s, w) => String(s).padEnd(w);
-console.log(`labgen image, per image, against its baseline in the same run (median of ${RUNS}; ${PIS} Pis; bases 2 GiB):`);
+console.log(`labgen image, per image, against its baseline in turns in the same run (medians of ${RUNS}; ${PIS} Pis; bases 2 GiB):`);
 console.log(`  ${pad('base', 30)}${pad('labgen/image', 14)}${pad('baseline', 26)}${pad('ratio', 8)}${pad('labgen RSS', 12)}${pad('tree RSS', 10)}image on disk`);
 for (const r of rows) {
   const baseline = r.label.startsWith('.img.xz') ? `xz -dc > file ${r.floor.toFixed(2)} s` : `cp ${r.floor.toFixed(3)} s`;

@@ -250,17 +250,29 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
       await unxzOrBad(checked.base, stage, checked.size, meter(o, first, 'decompressed'), debris.stop.signal);
       base = await inspect(stage);
     }
-    for (const [i, job] of jobs.jobs.entries()) {
+    // each Pi's copy is made while the one before is edited: debugfs flushes the image it
+    // edited to disk (fsync) when it closes it, and that wait overlaps the next copy
+    const copyFor = (i: number) => {
+      const job = jobs.jobs[i]!;
       const target = join(checked.out, `${job.node}.img`);
       const work = debris.add(tempPath(target));
       const dir = debris.add(tempPath(join(checked.out, `${job.node}-files`)));
       mkdirSync(dir, { mode: 0o700 });
-      const last = i === jobs.jobs.length - 1;
-      if (checked.format === 'xz' && last) renameSync(base.file, work); // the decompressed base becomes the last image
+      let done: Promise<void>;
+      // the decompressed base becomes the last image (every copy from it is made by then)
+      if (checked.format === 'xz' && i === jobs.jobs.length - 1) done = Promise.resolve(renameSync(base.file, work));
       else {
         o.progress.step(job.node, 'copying the base image');
-        await copySparse(runner, base.file, work, meter(o, job.node, 'copied'));
+        done = copySparse(runner, base.file, work, meter(o, job.node, 'copied'));
       }
+      done.catch(() => undefined); // awaited below; a failure while the previous Pi is edited is not unhandled
+      return { job, target, work, dir, done };
+    };
+    let next = copyFor(0);
+    for (let i = 0; i < jobs.jobs.length; i++) {
+      const { job, target, work, dir, done } = next;
+      await done;
+      if (i + 1 < jobs.jobs.length) next = copyFor(i + 1);
       await finishImage(
         { runner, base, dir, pinned: (j, blob) => jobs.knownHosts.verify([j.node, j.facts.ip], blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
         job,
@@ -290,6 +302,7 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     for (const j of jobs.jobs) if (!results.some((r) => r.node === j.node)) o.progress.done(j.node, 'not made', where);
     throw e;
   } finally {
+    runner.close(); // a copy started for the next Pi, when this one failed
     debris.end();
   }
 }
