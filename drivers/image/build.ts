@@ -3,7 +3,7 @@ import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { ImageFile, ImagePlan } from '../../generator/plan/image/index.js';
 import type { Runner } from '../base/runner.js';
 import { type BaseImage, CMDLINE } from './base.js';
-import { readBack, type RootfsFile, type Volume, writeRootfs } from './ext4.js';
+import { readBack, type RootfsFile, type StatOf, type Volume, writeRootfs } from './ext4.js';
 import { type BootFile, readBootFile, writeBoot } from './fat.js';
 import type { ImageJob } from './jobs.js';
 import { hostKeyProblems, type Placed, type ReadBack, readBackProblems } from './verify.js';
@@ -30,6 +30,8 @@ export interface BuildContext {
   base: BaseImage;
   /** a 0700 temp folder for the files' contents on their way in and out of the image */
   dir: string;
+  /** what exists in the base's root file system of the paths the plans place (and the folders above them) */
+  existing: ReadonlyMap<string, StatOf>;
   /** does the host key pinned for this Pi equal `blob`? */
   pinned: (job: ImageJob, blob: Buffer) => boolean;
   step: (text: string) => void;
@@ -44,7 +46,7 @@ export async function finishImage(c: BuildContext, job: ImageJob, plan: ImagePla
   const rootOut = rootfsFiles(plan.rootfs);
   c.step(`writing ${bootOut.length} boot and ${rootOut.length} root file(s)`);
   await writeBoot(c.runner, boot, bootOut, { time: c.base.time, dir: c.dir });
-  await writeRootfs(c.runner, root, rootOut, { time: c.base.time, dir: c.dir });
+  await writeRootfs(c.runner, root, rootOut, { time: c.base.time, dir: c.dir, existing: c.existing });
 
   c.step('reading the files back');
   const placed: Placed[] = [

@@ -72,7 +72,7 @@ export type Verdict =
 const GB = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
 
 /** What to show before writing: `/dev/sdb (SanDisk Ultra, 31.9 GB, USB)`. */
-export function describe(r: DeviceReading): string {
+export function describeDevice(r: DeviceReading): string {
   if (r.kind === 'file') return `${r.path} (a regular file, ${GB(r.size)})`;
   if (r.kind !== 'block') return r.path;
   const d = r.disk;
@@ -88,7 +88,7 @@ export function deviceVerdict(r: DeviceReading, use: InUse, imageSize: number, f
   if (r.kind === 'file') {
     if (!force) return no('is a regular file, not a block device', 'name the card (lsblk lists the disks); --force writes into a regular file');
     if (r.size < imageSize) return no(`is ${r.size} bytes, smaller than the image (${imageSize} bytes)`);
-    return { ok: true, size: r.size, description: describe(r) };
+    return { ok: true, size: r.size, description: describeDevice(r) };
   }
   const d = r.disk;
   if (r.self.partition) return no(`is a partition of /dev/${d.name}`, `write the whole card: --device /dev/${d.name}`);
@@ -101,7 +101,7 @@ export function deviceVerdict(r: DeviceReading, use: InUse, imageSize: number, f
   if (!d.removable && !d.transport && !force)
     return no('is not a removable disk (not on USB or an SD/MMC slot)', 'if it really is the card, --force writes it (everything on it is lost)');
   if (d.size < imageSize) return no(`holds ${d.size} bytes, less than the image (${imageSize} bytes)`, 'use a bigger card');
-  return { ok: true, size: d.size, description: describe(r) };
+  return { ok: true, size: d.size, description: describeDevice(r) };
 }
 
 // ---------------------------------------------------------------- the machine's readings

@@ -144,18 +144,24 @@ export function writeCommands(files: RootfsFile[], existing: ReadonlyMap<string,
   return cmds;
 }
 
+/** The paths whose existence placing files at `paths` depends on: each one and every folder above it. */
+export function pathsToLookUp(paths: string[]): string[] {
+  paths.forEach(checkPath);
+  return [...new Set(paths.flatMap((p) => [...ancestors(p), p]))];
+}
+
 /**
- * Place `files` in the root file system, every inode dated `time` (seconds since 1970). Their
- * contents go through `dir` (labgen's 0700 temp folder: some are secrets), as 0600 files.
+ * Place `files` in the root file system, every inode dated `time` (seconds since 1970), given
+ * what exists of them (`statPaths` of `pathsToLookUp`: looked up once in the base, which every
+ * copy equals). Their contents go through `dir` (labgen's 0700 temp folder: some are secrets),
+ * as 0600 files.
  */
-export async function writeRootfs(runner: Runner, v: Volume, files: RootfsFile[], o: { time: number; dir: string }): Promise<void> {
+export async function writeRootfs(runner: Runner, v: Volume, files: RootfsFile[], o: { time: number; dir: string; existing: ReadonlyMap<string, StatOf> }): Promise<void> {
   if (!files.length) return;
   files.forEach((f) => checkPath(f.path));
-  const paths = [...new Set(files.flatMap((f) => [...ancestors(f.path), f.path]))];
-  const existing = await statPaths(runner, v, paths, o.dir);
   const local = (i: number) => `rootfs-${i}`;
   files.forEach((f, i) => writeFileSync(join(o.dir, local(i)), f.contents, { mode: 0o600 }));
-  await debugfs(runner, v, writeCommands(files, existing, local, o.time), { write: true, cwd: o.dir, step: 'write the root file system' });
+  await debugfs(runner, v, writeCommands(files, o.existing, local, o.time), { write: true, cwd: o.dir, step: 'write the root file system' });
 }
 
 /** The files at `paths` as the image holds them now: bytes, type, mode, owner (undefined: not there). */

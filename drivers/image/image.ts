@@ -11,7 +11,7 @@ import { type BaseFormat, type BaseImage, baseFormat, inspectImage } from './bas
 import { finishImage, humanSize, sizes } from './build.js';
 import { checkDevice, writeDevice } from './device.js';
 import type { ImageJob, ImageJobs } from './jobs.js';
-import { statPaths } from './ext4.js';
+import { pathsToLookUp, type StatOf, statPaths } from './ext4.js';
 import { copySparse, type OnBytes, unxzSparse, xzSize } from './sparse.js';
 import { requireTools, type Tool } from './tools.js';
 
@@ -230,39 +230,54 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
         const base = await inspectImage(runner, file, checked.base, dir);
         releaseMismatches(jobs.jobs, base, checked.base);
         await missingNeeds(runner, base, [...plans.values()].flatMap((p) => p.needs), checked.base, dir);
-        return base;
+        // what exists of the paths the plans place, looked up once here: every copy is the same
+        const paths = pathsToLookUp([...plans.values()].flatMap((p) => p.rootfs.map((f) => f.path)));
+        return { base, existing: await statPaths(runner, { image: base.file, offset: base.layout.root.offset }, paths, dir) };
       } finally {
         debris.drop(dir);
       }
     };
     let base: BaseImage;
+    let existing: ReadonlyMap<string, StatOf>;
     // an output folder this run makes goes again if the run makes no image
     const output = () => {
       if (outputFolder(checked.out).made) debris.add(checked.out);
     };
     if (checked.format === 'img') {
-      base = await inspect(checked.base);
+      ({ base, existing } = await inspect(checked.base));
       output();
     } else {
       output();
       const stage = debris.add(tempPath(join(checked.out, basename(checked.base).replace(/\.xz$/i, '')), 'new'));
       o.progress.step(first, 'decompressing the base image');
       await unxzOrBad(checked.base, stage, checked.size, meter(o, first, 'decompressed'), debris.stop.signal);
-      base = await inspect(stage);
+      ({ base, existing } = await inspect(stage));
     }
-    for (const [i, job] of jobs.jobs.entries()) {
+    // each Pi's copy is made while the one before is edited: debugfs flushes the image it
+    // edited to disk (fsync) when it closes it, and that wait overlaps the next copy
+    const copyFor = (i: number) => {
+      const job = jobs.jobs[i]!;
       const target = join(checked.out, `${job.node}.img`);
       const work = debris.add(tempPath(target));
       const dir = debris.add(tempPath(join(checked.out, `${job.node}-files`)));
       mkdirSync(dir, { mode: 0o700 });
-      const last = i === jobs.jobs.length - 1;
-      if (checked.format === 'xz' && last) renameSync(base.file, work); // the decompressed base becomes the last image
+      let done: Promise<void>;
+      // the decompressed base becomes the last image (every copy from it is made by then)
+      if (checked.format === 'xz' && i === jobs.jobs.length - 1) done = Promise.resolve(renameSync(base.file, work));
       else {
         o.progress.step(job.node, 'copying the base image');
-        await copySparse(runner, base.file, work, meter(o, job.node, 'copied'));
+        done = copySparse(runner, base.file, work, meter(o, job.node, 'copied'));
       }
+      done.catch(() => undefined); // awaited below; a failure while the previous Pi is edited is not unhandled
+      return { job, target, work, dir, done };
+    };
+    let next = copyFor(0);
+    for (let i = 0; i < jobs.jobs.length; i++) {
+      const { job, target, work, dir, done } = next;
+      await done;
+      if (i + 1 < jobs.jobs.length) next = copyFor(i + 1);
       await finishImage(
-        { runner, base, dir, pinned: (j, blob) => jobs.knownHosts.verify([j.node, j.facts.ip], blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
+        { runner, base, dir, existing, pinned: (j, blob) => jobs.knownHosts.verify([j.node, j.facts.ip], blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
         job,
         plans.get(job.node)!,
         work,
@@ -290,6 +305,7 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     for (const j of jobs.jobs) if (!results.some((r) => r.node === j.node)) o.progress.done(j.node, 'not made', where);
     throw e;
   } finally {
+    runner.close(); // a copy started for the next Pi, when this one failed
     debris.end();
   }
 }
