@@ -1,5 +1,8 @@
-/** Exit codes are a contract (README.md): 0 ok, 1 failure, 2 bad input or usage, 3 conflict. */
-export const EXIT = { ok: 0, failure: 1, badInput: 2, conflict: 3 } as const;
+/**
+ * Exit codes are a contract (README.md): 0 ok, 1 failure, 2 bad input or usage, 3 conflict,
+ * 130 cancelled at a question (Ctrl+C: 128 + SIGINT, as a process ended by it exits).
+ */
+export const EXIT = { ok: 0, failure: 1, badInput: 2, conflict: 3, cancelled: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A known error: the CLI prints its message and hint, never a stack. */

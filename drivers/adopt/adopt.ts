@@ -1,12 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { recordAddresses } from '../base/addresses.js';
 import { CommandError, type Failure, failureOf, type StepError, tail } from '../base/failure.js';
-import { fingerprint } from '../base/known-hosts.js';
+import { fingerprint, publicKeyBlob } from '../base/known-hosts.js';
 import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
 import { ConnectError, connectSsh, connectWithLogin, HostKeyError, hostKeyOf, type Login, type SshRunner } from '../base/ssh.js';
-import { newToken } from '../push/upload.js';
-import { recordAddresses } from '../push/state.js';
+import { newToken } from '../base/token.js';
+import { type Asker, Cancelled } from './ask.js';
 import { type OwnCredentials, loginName } from './credentials.js';
-import { HOST_KEY, installPayload, installScript, reportOf } from './install.js';
+import { CHECK_KEY, HOST_KEY, installPayload, installScript, reportOf } from './install.js';
 import type { AdoptLab, AdoptTarget } from './lab.js';
 
 /**
@@ -28,26 +30,8 @@ export interface AdoptTiming {
 
 export const DEFAULT_ADOPT_TIMING: AdoptTiming = { connectTimeoutMs: 10_000, reloadTimeoutMs: 30_000 };
 
-/** The user pressed Ctrl+C at a question: the Pi asking and the ones after it are left as they are. */
-export class Cancelled extends Error {
-  constructor() {
-    super('cancelled at a question (Ctrl+C): nothing was changed on it');
-    this.name = 'Cancelled';
-  }
-}
-
-/** Questions on a terminal; adopt then takes the Pis one after another. They throw Cancelled on Ctrl+C. */
-export interface Asker {
-  /** whether `fingerprint`, which `node` presents at `address`, is the Pi's own key */
-  confirmKey(node: string, address: string, fingerprint: string): Promise<boolean>;
-  /** a password, typed without echo */
-  password(message: string): Promise<string>;
-}
-
 export interface AdoptOptions {
   lab: AdoptLab;
-  /** who logs in with the user's credentials (--user; default the lab user) */
-  loginUser?: string;
   credentials: OwnCredentials;
   /** none: no terminal; every Pi at once, and a key is confirmed by --fingerprint only */
   ask?: Asker;
@@ -81,10 +65,6 @@ class AdoptError extends Error implements StepError {
   }
 }
 
-const blobOf = (publicLine: string) => Buffer.from(publicLine.trim().split(/\s+/)[1] ?? '', 'base64');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CHECK_KEY = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
-
 /** What Pis of one run share: the password typed last (Pis flashed alike have the same), tried first. */
 interface Session {
   password?: string;
@@ -107,7 +87,7 @@ class PiAdoption {
   ) {
     this.result = { node: t.node, address: t.address, ok: false, notes: [], ms: 0 };
     this.who = `${t.node} (${t.address})`;
-    this.loginUser = o.loginUser ?? t.user;
+    this.loginUser = o.lab.loginUser ?? t.user;
   }
 
   private step(text: string, current?: string) {
@@ -139,7 +119,7 @@ class PiAdoption {
     this.step(`connecting to ${t.address}`, 'connect');
     const presented = await this.presentedKey();
     this.current = 'host key';
-    const lab = blobOf(t.hostKey.public);
+    const lab = publicKeyBlob(t.hostKey.public);
     let admin: SshRunner;
     if (presented.equals(lab)) {
       this.result.hostKey = 'lab';
@@ -157,9 +137,10 @@ class PiAdoption {
     const did = reportOf(out);
     this.result.notes.push(did.length ? did.join(', ') : 'nothing to change: the lab user, its keys and the host key are in place');
     if (this.result.hostKey !== 'lab') this.result.hostKey = 'replaced';
-    // labgen's own key for this Pi, pinned under every name push reaches it by (generate pinned the
-    // name and lab.yaml's address; a --address joins them), before the check connects as push will
-    o.lab.knownHosts.pin([t.node, t.ip, t.address], lab);
+    // labgen's own key for this Pi, pinned under its name and lab.yaml's address (generate pinned
+    // them: nothing to add, unless a hand took them out), before the check connects as push will.
+    // Never under a --address: a DHCP address or raspberrypi.local is the next stock Pi's tomorrow
+    o.lab.knownHosts.pin([t.node, t.ip], lab);
     this.step('checking the lab key from a new connection', 'check');
     await this.check(presented);
     this.record();
@@ -177,15 +158,17 @@ class PiAdoption {
     }
   }
 
-  /** A key the lab knows that is not this Pi's to replace: revoked, or another Pi's (a wrong --address). */
+  /** A key the lab knows that is not this Pi's to replace: revoked, or pinned for another host (a wrong --address), as connectSsh refuses them. */
   private refuseKnown(presented: Buffer): void {
     const { t, o } = this;
     const fp = fingerprint(presented);
-    if (o.lab.knownHosts.verify([t.node, t.address], presented).status === 'revoked')
-      throw new AdoptError('host key', `${this.who} presents ${fp}, which .labgen/known_hosts marks @revoked; refused: nothing was changed on it`);
-    const other = o.lab.nodeOfKey.get(presented.toString('base64'));
-    if (other && other !== t.node)
-      throw new AdoptError('host key', `${this.who} presents the lab's host key of ${other} (${fp}): that is ${other}, not ${t.node} (a wrong --address?); refused: nothing was changed on it`);
+    const v = o.lab.knownHosts.verify(t, presented);
+    if (v.status === 'revoked') throw new AdoptError('host key', `${this.who} presents ${fp}, which .labgen/known_hosts marks @revoked; refused: nothing was changed on it`);
+    if (v.status === 'changed' && v.pinnedFor)
+      throw new AdoptError(
+        'host key',
+        `${this.who} presents ${fp}, the host key the lab pinned for ${v.pinnedFor.join(', ')}: that is another host, not ${t.node} (a wrong --address?); refused: nothing was changed on it`,
+      );
   }
 
   /** The user's yes to the key: --fingerprint, else a question on the terminal; without either, refused. */
@@ -210,13 +193,29 @@ class PiAdoption {
     this.result.notes.push(`host key ssh-ed25519 ${fp} confirmed on the terminal`);
   }
 
+  /** A connection as push makes it: the lab user, the lab key, the host key checked against the pins (none recorded). */
+  private async labConnect(): Promise<SshRunner> {
+    const { t, o } = this;
+    const remote = await connectSsh({
+      node: t.node,
+      address: t.address,
+      user: t.user,
+      privateKey: o.lab.labKey.private,
+      knownHosts: o.lab.knownHosts,
+      trustNew: false,
+      record: false,
+      timeoutMs: o.timing.connectTimeoutMs,
+    });
+    return this.keep(remote);
+  }
+
   /** The lab key already logs in with passwordless sudo (a Pi adopted or imaged before): no need for the user's credentials. */
   private async labAdmin(): Promise<SshRunner | undefined> {
-    const { t, o } = this;
+    const { t } = this;
     this.step(`logging in as ${t.user} with the lab key`, 'login');
     let remote: SshRunner;
     try {
-      remote = this.keep(await connectSsh({ node: t.node, address: t.address, user: t.user, privateKey: o.lab.labKey.private, knownHosts: o.lab.knownHosts, trustNew: false, record: false, timeoutMs: o.timing.connectTimeoutMs }));
+      remote = await this.labConnect();
     } catch (e) {
       if (e instanceof ConnectError && e.loginRefused) return undefined;
       throw e;
@@ -301,13 +300,11 @@ class PiAdoption {
    * or not at all while it re-executes itself: that is waited out, up to reloadTimeoutMs.
    */
   private async check(old: Buffer): Promise<void> {
-    const { t, o } = this;
+    const { o } = this;
     const deadline = Date.now() + o.timing.reloadTimeoutMs;
     for (;;) {
       try {
-        const remote = this.keep(
-          await connectSsh({ node: t.node, address: t.address, user: t.user, privateKey: o.lab.labKey.private, knownHosts: o.lab.knownHosts, trustNew: false, record: false, timeoutMs: o.timing.connectTimeoutMs }),
-        );
+        const remote = await this.labConnect();
         await remote.run('check', 'sudo -n true (as the lab user)', 'true');
         return;
       } catch (e) {
@@ -329,7 +326,7 @@ class PiAdoption {
     recordAddresses(o.lab.labDir, { [t.node]: t.address });
     if (this.result.hostKey === 'replaced')
       this.result.notes.push(`your own ~/.ssh/known_hosts may still hold its old key (ssh would say it changed): \`ssh-keygen -R ${t.address}\``);
-    if (t.address !== t.ip) this.result.notes.push(`pinned at ${t.address} too: \`labgen push ${t.node}\` finds it there and moves it to ${t.ip}`);
+    if (t.address !== t.ip) this.result.notes.push(`found at ${t.address}: \`labgen push ${t.node}\` looks for it there first and moves it to ${t.ip}`);
   }
 }
 

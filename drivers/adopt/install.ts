@@ -1,18 +1,25 @@
 import { shellQuote as q } from '../../generator/common/quote.js';
+import { hostKeyHelper } from '../../generator/plan/vm/provision.js';
 
 /**
  * What adopt puts on a stock Pi, as root, in one command: the lab user (made if absent, with
  * passwordless sudo so push's `sudo -n` works), the lab key and `pis.authorizedKeys` in its
  * authorized_keys (missing lines appended, the user's own kept), and labgen's host key for the
  * Pi in place of the stock ed25519 key, offered by sshd, which is reloaded: new connections get
- * the key, the ones open now (this one) stay. Every file goes in as a temp beside it, then one
- * rename, and only when it differs: a second run changes nothing and reloads nothing.
+ * the key, the ones open now (this one) stay. The host key goes in through labgen-host-key, the
+ * script a VM's provisioning runs too (templates/provision/files/usr/local/sbin/): one way to
+ * install a host key, whose pending reload a run that failed hands on to the next. Every file
+ * goes in as a temp beside it, then one rename, and only when it differs: a second run changes
+ * nothing and reloads nothing.
  *
  * The secrets come on stdin, never on the command line (which other users of the Pi can read in
- * /proc): one base64 line each, the host key, its public half, the authorized keys.
+ * /proc): one base64 line each, the host key, its public half, the authorized keys, and the
+ * labgen-host-key script.
  */
 
 export const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
+/** what prints, on the Pi, the fingerprint of the key it presents (for the user to compare) */
+export const CHECK_KEY = `ssh-keygen -lf ${HOST_KEY}.pub`;
 
 export interface InstallInput {
   /** the lab user (lab.pis.user) */
@@ -23,7 +30,7 @@ export interface InstallInput {
   authorizedKeys: string[];
 }
 
-/** What the script reports on stdout, one word a line, for the notes. */
+/** What the script reports on stdout, one word a line (labgen-host-key: its own lines), for the notes. */
 export const REPORTS = {
   'user-created': 'made the lab user',
   'sudoers-written': 'gave it passwordless sudo',
@@ -38,7 +45,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** The script's stdin (after the sudo password line, when there is one). */
 export function installPayload(i: InstallInput): Buffer {
-  const lines = [i.hostKey.private, i.hostKey.public, i.authorizedKeys.map((k) => `${k.trim()}\n`).join('')].map(b64);
+  const lines = [i.hostKey.private, i.hostKey.public, i.authorizedKeys.map((k) => `${k.trim()}\n`).join(''), hostKeyHelper()].map(b64);
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
@@ -67,51 +74,16 @@ function userPart(user: string): string[] {
     'install -d -m 0700 -o "$user" -g "$group" "$home/.ssh"',
     'ak=$home/.ssh/authorized_keys',
     'tmp=$(temp "$ak")',
-    'if [ -f "$ak" ]; then cat -- "$ak" > "$tmp"; fi',
+    'if [ -f "$ak" ]; then cat -- "$ak" > "$tmp"; else : > "$tmp"; fi',
     'if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >> "$tmp"; fi', // a last line without its newline
-    // a key is there when its base64 blob is, whatever the comment or options around it
+    // a key is there when a line holds it as is: its type and blob the line's first two fields
+    // (whatever the comment). Not in a comment (`# ssh-ed25519 AAAA…`), nor after options
+    // (`command="…" ssh-ed25519 AAAA…`): sshd would not let it log in as push does
     'while IFS= read -r line; do',
-    '  blob=$(printf "%s\\n" "$line" | cut -d" " -f2)',
-    '  grep -qF -- "$blob" "$tmp" || printf "%s\\n" "$line" >> "$tmp"',
+    `  printf '%s\\n' "$line" | awk 'NR == FNR { t = $1; b = $2; next } $1 == t && $2 == b { found = 1 } END { exit !found }' - "$tmp" || printf '%s\\n' "$line" >> "$tmp"`,
     'done < "$dir/keys"',
     'if cmp -s "$tmp" "$ak"; then rm -f -- "$tmp"; else chown "$user:$group" "$tmp"; chmod 0600 "$tmp"; mv -f -- "$tmp" "$ak"; echo keys-added; fi',
     'chown "$user:$group" "$ak"; chmod 0600 "$ak"', // sshd's StrictModes: a group-writable file is not read
-  ];
-}
-
-/** labgen's host key in place of the stock ed25519 key, sshd told to offer it, and reloaded. */
-function hostKeyPart(): string[] {
-  return [
-    `key=${HOST_KEY}`,
-    'tk=$(temp "$key"); tp=$(temp "$key.pub")',
-    'cp -- "$dir/key" "$tk"; chmod 0600 "$tk"',
-    'cp -- "$dir/pub" "$tp"; chmod 0644 "$tp"',
-    // the pair must belong together: sshd serves the private half, `ssh-keygen -lf` shows the public one
-    '[ "$(ssh-keygen -y -f "$tk" | cut -d" " -f1,2)" = "$(cut -d" " -f1,2 "$tp")" ] || fail "the host key and its .pub do not match"',
-    'changed=0',
-    'if cmp -s "$tk" "$key"; then rm -f -- "$tk"; else mv -f -- "$tk" "$key"; changed=1; fi',
-    'if cmp -s "$tp" "$key.pub"; then rm -f -- "$tp"; else mv -f -- "$tp" "$key.pub"; changed=1; fi',
-    '[ "$changed" = 0 ] || echo host-key-replaced',
-    'chown root:root "$key" "$key.pub"; chmod 0600 "$key"; chmod 0644 "$key.pub"',
-    // the lab pins the ed25519 key only: sshd must offer it. Stock sshd_config names no HostKey (the
-    // defaults include it); one that names others gets it added through sshd_config.d
-    'offers() { conf=$(sshd -T) || fail "sshd -T cannot read the sshd config"; printf "%s\\n" "$conf" | grep -qxF "hostkey $key"; }',
-    'if ! offers; then',
-    // 00-: sshd serves the first key of a type it reads, and Debian's sshd_config Includes sshd_config.d first
-    '  dropin=/etc/ssh/sshd_config.d/00-labgen-host-key.conf',
-    '  tmp=$(temp "$dropin")',
-    `  printf '# labgen: the host key the lab pins for this Pi\\nHostKey %s\\n' "$key" > "$tmp"; chmod 0644 "$tmp"; mv -f -- "$tmp" "$dropin"`,
-    '  echo sshd-config-written; changed=1',
-    '  offers || fail "sshd does not offer $key even with $dropin (does sshd_config Include sshd_config.d?)"',
-    'fi',
-    'if [ "$changed" = 1 ]; then',
-    '  sshd -t || fail "sshd -t refuses the config: sshd not reloaded"',
-    // a reload re-executes the listener: the sessions open now (this one) stay
-    '  if [ -d /run/systemd/system ]; then systemctl try-reload-or-restart ssh.service',
-    '  elif [ -f /run/sshd.pid ]; then kill -HUP "$(cat /run/sshd.pid)"',
-    '  else fail "cannot tell sshd to reload: no systemd, no /run/sshd.pid"; fi',
-    '  echo sshd-reloaded',
-    'fi',
   ];
 }
 
@@ -127,18 +99,26 @@ export function installScript(user: string, token: string): string {
     `trap 'rm -rf -- "$dir"; find /etc/ssh /etc/sudoers.d "\${home:-/nonexistent}/.ssh" -maxdepth 2 -name "*.labgen-new-"${q(token)} -exec rm -f -- {} + 2>/dev/null || true' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM",
     // dash's read takes stdin a byte at a time: each line is one file
-    'read -r k; read -r p; read -r a',
-    'printf "%s" "$k" | base64 -d > "$dir/key"; printf "%s" "$p" | base64 -d > "$dir/pub"; printf "%s" "$a" | base64 -d > "$dir/keys"',
+    'read -r k; read -r p; read -r a; read -r s',
+    'printf "%s" "$k" | base64 -d > "$dir/key"; printf "%s" "$p" | base64 -d > "$dir/key.pub"',
+    'printf "%s" "$a" | base64 -d > "$dir/keys"; printf "%s" "$s" | base64 -d > "$dir/labgen-host-key"',
     ...userPart(user),
-    ...hostKeyPart(),
+    // labgen-host-key: the key in place, sshd made to offer it and reloaded (a reload a failed run owes, too)
+    `bash "$dir/labgen-host-key" "$dir/key"`,
   ].join('\n');
 }
 
-/** The script's stdout as what it did, in words. */
+/** One line of the script's stdout as a Report: its own words, and labgen-host-key's `ssh host key: …` lines. */
+function reportOfLine(line: string): Report | undefined {
+  if (line in REPORTS) return line as Report;
+  const m = /^ssh host key: (changed|reloaded) (\S+)/.exec(line);
+  if (!m) return undefined;
+  if (m[1] === 'reloaded') return 'sshd-reloaded';
+  return m[2]!.startsWith(HOST_KEY) ? 'host-key-replaced' : 'sshd-config-written';
+}
+
+/** The script's stdout as what it did, in words, each once. */
 export function reportOf(stdout: string): string[] {
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l): l is Report => l in REPORTS)
-    .map((l) => REPORTS[l]);
+  const reports = stdout.split('\n').map((l) => reportOfLine(l.trim()));
+  return [...new Set(reports.filter((r): r is Report => r !== undefined))].map((r) => REPORTS[r]);
 }

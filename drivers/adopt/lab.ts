@@ -1,15 +1,16 @@
 import { join } from 'node:path';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
+import { KNOWN_HOSTS } from '../../generator/common/layout.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import { authorizedKeys } from '../../generator/lab-folder/authorized-keys.js';
-import { type LabFolder, openLabFolder } from '../../generator/lab-folder/open.js';
+import { requireCurrent } from '../../generator/lab-folder/current.js';
+import { openLabFolder } from '../../generator/lab-folder/open.js';
 import type { HostKey } from '../../generator/secrets/store.js';
 import { KnownHostsFile } from '../base/known-hosts.js';
 
 /**
  * What adopt starts from: the lab folder, up to date (adopt installs the keys `labgen generate`
  * keeps in .labgen/secrets/ and pinned in .labgen/known_hosts: a key only made in memory would be
- * lost), the Pis asked for with where to reach them, and the keys that may log in.
+ * lost), the Pis asked for with where to reach them, who logs in, and the keys that may log in.
  * Every problem with the command line is bad input (exit 2), found before anything connects.
  */
 
@@ -34,13 +35,16 @@ export interface AdoptLab {
   labKey: { private: string; public: string };
   /** what goes into the lab user's authorized_keys: the lab key, then pis.authorizedKeys */
   authorizedKeys: string[];
+  /** every host pinned (adopt requires it): a Pi answering with another host's key is refused */
   knownHosts: KnownHostsFile;
-  /** every Pi of the lab by the base64 of its labgen host key: a Pi answering with another Pi's key is at the wrong address */
-  nodeOfKey: Map<string, string>;
+  /** who logs in with the user's own credentials (--user; default: the lab user) */
+  loginUser?: string;
 }
 
 export interface AdoptSelection {
   lab: string;
+  /** --user */
+  user?: string;
   address?: string;
   /** `SHA256:…` (one Pi) or `NODE=SHA256:…`, as given */
   fingerprint?: string[];
@@ -50,6 +54,8 @@ export interface AdoptSelection {
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 /** an IPv4 or IPv6 address or a host name (raspberrypi.local); never an option */
 const ADDRESS = /^[A-Za-z0-9:][A-Za-z0-9.:-]*$/;
+/** a login user: what Linux takes (john.doe too), never an option */
+const LOGIN_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
 
 const usage = (message: string, hint?: string) => new LabgenError(EXIT.badInput, message, { hint });
 
@@ -71,31 +77,22 @@ export function fingerprintsByNode(values: readonly string[], nodes: readonly st
   return out;
 }
 
-/** The chosen Pis' files as generate would write them, and every secret on disk; else, what is missing. */
-function outOfDate(p: LabFolder, nodes: string[]): string[] {
-  const stale = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? '') && d.action !== 'identical' && d.action !== 'kept');
-  const secrets = p.secrets.missing.map((m) => (m.startsWith('../') ? `${KNOWN_HOSTS} (pins missing)` : `${SECRETS_DIR}/${m} (missing)`));
-  return [...stale.map((d) => `${d.path} (${d.action})`), ...secrets];
-}
-
 export function loadAdoptLab(opts: AdoptSelection, nodesGiven: string[]): AdoptLab {
   const nodes = [...new Set(nodesGiven)];
   if (nodes.length === 0) throw usage('name the Pis to adopt', 'labgen adopt node01 [node02 …]');
   if (opts.address !== undefined && nodes.length > 1)
     throw usage(`--address names one Pi's address, but ${nodes.length} Pis are named (${nodes.join(', ')})`, 'adopt a Pi on another address on its own: labgen adopt NODE --address IP');
   if (opts.address !== undefined && !ADDRESS.test(opts.address)) throw usage(`--address ${JSON.stringify(opts.address)} is not an address or a host name`);
+  if (opts.user !== undefined && !LOGIN_USER.test(opts.user)) throw usage(`--user ${JSON.stringify(opts.user)} is not a user name`);
   const p = openLabFolder(opts.lab);
   const all = p.lab.pis.nodes;
   const unknown = nodes.filter((n) => !all.some((x) => x.name === n));
   if (unknown.length) throw usage(`not a Pi of this lab: ${unknown.join(', ')}`, `the lab's Pis: ${all.map((x) => x.name).join(', ') || '(none)'}`);
   const fingerprints = fingerprintsByNode(opts.fingerprint ?? [], nodes);
-  const missing = outOfDate(p, nodes);
-  if (missing.length)
-    throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; nothing was adopted:\n${missing.map((w) => `  ${w}`).join('\n')}`, {
-      hint: 'run `labgen generate` first (adopt installs the keys it keeps in .labgen/secrets/)',
-    });
+  // the chosen Pis' files as generate writes them, every secret on disk, every host pinned
+  const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
+  requireCurrent(p, mine, { nothing: 'nothing was adopted', why: 'adopt installs the keys it keeps in .labgen/secrets/ and pins in .labgen/known_hosts', pins: true });
   const labKey = p.secrets.secrets.sshKey;
-  const keyBase64 = (pub: string) => pub.split(/\s+/)[1] ?? '';
   return {
     labDir: p.labDir,
     targets: nodes.map((node) => {
@@ -105,6 +102,6 @@ export function loadAdoptLab(opts: AdoptSelection, nodesGiven: string[]): AdoptL
     labKey,
     authorizedKeys: authorizedKeys(p.labDir, labKey.public, p.lab.pis.authorizedKeys),
     knownHosts: new KnownHostsFile(join(p.labDir, KNOWN_HOSTS)),
-    nodeOfKey: new Map(Object.entries(p.secrets.hostKeys).map(([n, k]) => [keyBase64(k.public), n])),
+    loginUser: opts.user,
   };
 }

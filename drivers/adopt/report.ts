@@ -1,5 +1,5 @@
 import { failureLines as linesOf } from '../base/failure.js';
-import { table } from '../push/report.js';
+import { table } from '../base/table.js';
 import type { AdoptResult } from './adopt.js';
 
 /** What adopt prints at the end: what each Pi did, a table, then each failure in the drivers' shape. */

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../generator/common/atomic.js';
 
@@ -22,8 +23,15 @@ export interface KnownKey {
 export type HostKeyVerdict =
   | { status: 'ok' }
   | { status: 'unknown' }
-  | { status: 'changed'; recorded: string[] }
+  /** `pinnedFor`: the key presented is pinned for these other names (another host of the lab answered) */
+  | { status: 'changed'; recorded: string[]; pinnedFor?: string[] }
   | { status: 'revoked' };
+
+/** A host as labgen checks it: its own name (a Pi's node name), and the address it was reached at. */
+export interface HostNames {
+  node: string;
+  address: string;
+}
 
 /** `SHA256:…` as `ssh-keygen -l` and ssh print it: base64 of the SHA-256 of the blob, unpadded. */
 export function fingerprint(blob: Buffer): string {
@@ -35,6 +43,11 @@ export function blobType(blob: Buffer): string {
   if (blob.length < 4) return 'unknown';
   const len = blob.readUInt32BE(0);
   return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/** The key blob of an OpenSSH public key line (`ssh-ed25519 AAAA… comment`): its second field, decoded. */
+export function publicKeyBlob(line: string): Buffer {
+  return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 }
 
 export function parseKnownHosts(text: string): KnownKey[] {
@@ -65,21 +78,50 @@ function nameMatches(pattern: string, host: string): boolean {
 const namesAny = (k: KnownKey, hosts: string[]) => hosts.some((h) => k.names.some((p) => nameMatches(p, h)));
 
 /**
- * Check the key a host presented against the pins for any of its names (the Pi's node name and
- * the address labgen connects to). A pin for either that equals the key is enough: a Pi keeps
- * its key when its address changes. Any pin that differs, with none equal, is a changed key.
+ * The pins that decide for `h`: those under its own name when it has any (an address is shared:
+ * a DHCP address, raspberrypi.local, one Pi after another), else those under the address it was
+ * reached at (a host labgen knows by address only).
  */
-export function verifyHostKey(known: KnownKey[], hosts: string[], presented: Buffer): HostKeyVerdict {
-  if (known.some((k) => k.revoked && k.blob.equals(presented))) return { status: 'revoked' };
-  const pins = known.filter((k) => !k.revoked && namesAny(k, hosts));
-  if (pins.length === 0) return { status: 'unknown' };
-  if (pins.some((k) => k.blob.equals(presented))) return { status: 'ok' };
-  return { status: 'changed', recorded: [...new Set(pins.map((k) => `${k.type} ${fingerprint(k.blob)}`))] };
+function authority(known: KnownKey[], h: HostNames): KnownKey[] {
+  const live = known.filter((k) => !k.revoked);
+  const own = live.filter((k) => namesAny(k, [h.node]));
+  return own.length ? own : live.filter((k) => namesAny(k, [h.address]));
 }
 
-/** Key types pinned for these names, so the SSH handshake asks for a type that can be checked. */
-export function pinnedTypes(known: KnownKey[], hosts: string[]): string[] {
-  return [...new Set(known.filter((k) => !k.revoked && namesAny(k, hosts)).map((k) => k.type))];
+/**
+ * The hosts other than `h` that `blob` is pinned for: the names (a node's, a VM's) of its pins,
+ * not `h`'s own or its address. An IP address is left out (a Pi's old address, which it may
+ * have left: not another host), and so is a hashed name (whose it is cannot be told).
+ */
+function pinnedElsewhere(known: KnownKey[], h: HostNames, blob: Buffer): string[] {
+  const names = known
+    .filter((k) => !k.revoked && k.blob.equals(blob))
+    .flatMap((k) => k.names)
+    .filter((p) => !p.startsWith('|1|') && isIP(p) === 0 && p !== h.node && p !== h.address);
+  return [...new Set(names)];
+}
+
+/**
+ * Check the key a host presented. The pins under its own name decide (a Pi keeps its key when
+ * its address changes; an address may be another Pi's now); only a host with none is checked
+ * against the pins of its address. A key pinned for another host is never this one's, whatever
+ * the pins say (two Pis adopted at one address: the one answering there may be the other).
+ */
+export function verifyHostKey(known: KnownKey[], h: HostNames, presented: Buffer): HostKeyVerdict {
+  if (known.some((k) => k.revoked && k.blob.equals(presented))) return { status: 'revoked' };
+  const pins = authority(known, h);
+  const recorded = [...new Set(pins.map((k) => `${k.type} ${fingerprint(k.blob)}`))];
+  const ownPin = known.some((k) => !k.revoked && k.blob.equals(presented) && namesAny(k, [h.node]));
+  const elsewhere = ownPin ? [] : pinnedElsewhere(known, h, presented);
+  if (elsewhere.length) return { status: 'changed', recorded, pinnedFor: elsewhere };
+  if (pins.length === 0) return { status: 'unknown' };
+  if (pins.some((k) => k.blob.equals(presented))) return { status: 'ok' };
+  return { status: 'changed', recorded };
+}
+
+/** Key types of the pins that decide for `h`, so the SSH handshake asks for a type that can be checked. */
+export function pinnedTypes(known: KnownKey[], h: HostNames): string[] {
+  return [...new Set(authority(known, h).map((k) => k.type))];
 }
 
 /**
@@ -97,12 +139,12 @@ export class KnownHostsFile {
     return existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
   }
 
-  verify(hosts: string[], presented: Buffer): HostKeyVerdict {
-    return verifyHostKey(this.keys, hosts, presented);
+  verify(h: HostNames, presented: Buffer): HostKeyVerdict {
+    return verifyHostKey(this.keys, h, presented);
   }
 
-  pinnedTypes(hosts: string[]): string[] {
-    return pinnedTypes(this.keys, hosts);
+  pinnedTypes(h: HostNames): string[] {
+    return pinnedTypes(this.keys, h);
   }
 
   /** Record `blob` for those of `hosts` that have no pin with this very key yet. */

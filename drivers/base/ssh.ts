@@ -21,7 +21,7 @@ import { type ExecOptions, type ExecResult, lineSplitter, type Runner, runChecke
 export type { ExecResult } from './runner.js';
 
 export interface ConnectOptions {
-  /** the host's name (a Pi's node name): its pins are looked up under this name and the address */
+  /** the host's name (a Pi's node name): its pins decide; the address's only for a host with none (known-hosts.ts) */
   node: string;
   address: string;
   user: string;
@@ -53,6 +53,8 @@ function hostKeyMessage(node: string, address: string, v: HostKeyVerdict, presen
   const who = `${node} (${address})`;
   switch (v.status) {
     case 'changed':
+      if (v.pinnedFor)
+        return `host key of ${who} is the one the lab pinned for ${v.pinnedFor.join(', ')}: it presented ${presented}; refused: that is another host, not ${node} (two Pis at one address? Pis flashed from one card?)`;
       return `host key of ${who} has CHANGED: it presented ${presented}, the lab pinned ${v.recorded.join(', ')}; refused (a Pi flashed with a stock OS has a key of its own: check it on the Pi, then \`labgen adopt ${node}\` gives it the lab's; otherwise another machine is on that address)`;
     case 'unknown':
       return `host key of ${who} is not known: it presented ${presented}; refused (a Pi flashed with a stock OS: check the key on the Pi, then \`labgen adopt ${node}\` gives it the lab's; or push with --trust-new to record this one)`;
@@ -80,16 +82,20 @@ export class UnexpectedHostKeyError extends Error implements StepError {
 /** TCP, SSH handshake or login failed (host down, wrong address, lab key not authorized ...). */
 export class ConnectError extends Error implements StepError {
   readonly step = 'connect';
-  /** the host answered but took none of the credentials offered (ssh2's client-authentication failure) */
+  /**
+   * the host answered but took none of the credentials offered: ssh2's client-authentication
+   * failure, or (`refused`) the host hung up while they were tried
+   */
   readonly loginRefused: boolean;
   constructor(
     readonly node: string,
     readonly address: string,
     cause: unknown,
+    refused = false,
   ) {
     super(`cannot connect to ${node} at ${address}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.name = 'ConnectError';
-    this.loginRefused = (cause as { level?: string } | undefined)?.level === 'client-authentication';
+    this.loginRefused = refused || (cause as { level?: string } | undefined)?.level === 'client-authentication';
   }
 }
 
@@ -168,10 +174,9 @@ export class SshRunner implements Runner {
 
 /** Connect and log in; the host key is checked before anything is sent. */
 export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
-  const names = [o.node, o.address];
   let presented: Buffer | undefined;
   let verdict: HostKeyVerdict | undefined;
-  const pinned = o.knownHosts.pinnedTypes(names).flatMap((t) => ALGOS[t] ?? []);
+  const pinned = o.knownHosts.pinnedTypes(o).flatMap((t) => ALGOS[t] ?? []);
   const ssh = new NodeSSH();
   try {
     await ssh.connect({
@@ -187,7 +192,7 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
       algorithms: pinned.length ? { serverHostKey: { remove: pinned, prepend: pinned, append: [] } } : undefined,
       hostVerifier: (key: Buffer) => {
         presented = Buffer.from(key);
-        verdict = o.knownHosts.verify(names, presented);
+        verdict = o.knownHosts.verify(o, presented);
         return verdict.status === 'ok' || (verdict.status === 'unknown' && o.trustNew);
       },
     });
@@ -203,7 +208,7 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
   const remote = new SshRunner(o.node, o.address, o.user, ssh, presented!);
   if (verdict?.status === 'unknown') {
     // like ssh's accept-new: recorded for the name and the address it was reached at
-    if (o.record) o.knownHosts.pin(names, presented!);
+    if (o.record) o.knownHosts.pin([o.node, o.address], presented!);
     remote.trusted = fingerprint(presented!);
   }
   return remote;
@@ -240,13 +245,24 @@ function authMethods(user: string, l: Login): AnyAuthMethod[] {
   ];
 }
 
+/**
+ * The host ended the connection: its DISCONNECT (ssh2 passes it on with no level), or a close
+ * without a word (node-ssh's "No response from server"); not a timeout or a socket error here.
+ * During a login that is sshd refusing it: "Too many authentication failures" once an agent and
+ * the key files offer more keys than its MaxAuthTries (6) takes.
+ */
+const hungUp = (e: unknown) => (e as { level?: string } | undefined)?.level === undefined;
+
 /** Connect as `o.user` with the user's own credentials; the host must present `o.hostKey`. Resolves with the login that worked. */
 export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRunner; login: Login }> {
   const queue = o.logins.flatMap((l) => authMethods(o.user, l).map((m) => ({ l, m })));
   let current: Login | undefined;
   let presented: Buffer | undefined;
+  /** the host key passed and the logins are being tried */
+  let authenticating = false;
   // ssh2 ends the login when the handler returns false ("All configured authentication methods failed")
   const authHandler = (() => {
+    authenticating = true;
     const next = queue.shift();
     current = next?.l;
     return next ? next.m : false;
@@ -270,7 +286,7 @@ export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRu
   } catch (e) {
     ssh.dispose();
     if (presented && !presented.equals(o.hostKey)) throw new UnexpectedHostKeyError(o.node, o.address, fingerprint(o.hostKey), fingerprint(presented));
-    throw new ConnectError(o.node, o.address, e);
+    throw new ConnectError(o.node, o.address, e, authenticating && hungUp(e));
   }
   ssh.connection?.on('error', () => undefined);
   return { remote: new SshRunner(o.node, o.address, o.user, ssh, presented!), login: current! };

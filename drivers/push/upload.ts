@@ -1,11 +1,11 @@
 import { tempName } from '../../generator/common/atomic.js';
 import { octal } from '../../generator/common/text.js';
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { shellQuote as q } from '../../generator/common/quote.js';
 import type { Runner } from '../base/runner.js';
+import { newToken } from '../base/token.js';
 import type { DesiredFile } from './plan.js';
 
 const { dir: STAGE, secrets: SECRETS, pending: PENDING } = PI_STAGE;
@@ -115,7 +115,8 @@ export async function payload(files: DesiredFile[], token: string): Promise<Buff
 
 const EPOCH = new Date(0);
 
-export const newToken = () => randomBytes(6).toString('hex');
+/** the cut-over names its temps with one too */
+export { newToken };
 
 export async function upload(remote: Runner, files: DesiredFile[], hooks: InstallHooks = {}, step = 'upload'): Promise<void> {
   if (files.length === 0 && !hooks.owed?.length) return;

@@ -22,9 +22,6 @@ import { generate, type GenerateIo } from './generate.js';
 
 export type InitOptions = Partial<Record<QuestionKey, string>> & { yes?: boolean; force?: boolean };
 
-/** The exit code of a process ended by Ctrl+C (128 + SIGINT), which a cancelled init mirrors. */
-export const EXIT_CANCELLED = 130;
-
 const LAB_FILE = 'lab.yaml';
 
 function refuseExisting(labDir: string, labFile: string, force?: boolean): void {
@@ -48,7 +45,7 @@ export async function initCommand(dir: string, opts: InitOptions, io: GenerateIo
   } catch (e) {
     if (!isPromptExit(e)) throw e;
     ioOf(io).err('labgen: init cancelled; nothing was written');
-    return EXIT_CANCELLED;
+    return EXIT.cancelled;
   }
   const text = labYaml(toLab(answers), SCHEMA_REF);
   parseLabYaml(text, labFile); // the file as generate will read it: the same rules once more

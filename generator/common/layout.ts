@@ -13,7 +13,7 @@ export const MANIFEST = `${LABGEN_DIR}/manifest.json`;
 export const KEEP = `${LABGEN_DIR}/keep`;
 /** exists while a write is under way: a run killed outright leaves it (writer/debris.ts) */
 export const JOURNAL = `${LABGEN_DIR}/writing`;
-/** per Pi, the address it answered at after its last push (drivers/push/state.ts) */
+/** per Pi, the address it last answered at, after a push or an adopt (drivers/base/addresses.ts) */
 export const STATE_FILE = `${LABGEN_DIR}/state.json`;
 /** what `labgen up` last applied: the VMs' and k8s/'s files, per VM what it still needs (drivers/up/state.ts) */
 export const UP_STATE = `${LABGEN_DIR}/up-state.json`;

@@ -10,8 +10,15 @@ import { EXIT, LabgenError } from '../errors.js';
  * lab folder stays the same on every machine, whoever's keys are on it.
  */
 
-/** `ssh-ed25519 AAAA… comment`: an OpenSSH public key line (options before the type are not for labgen to pass on). */
-const KEY_LINE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/;
+const KEY_TYPE = '(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/]+=*';
+/** `ssh-ed25519 AAAA… comment`: an OpenSSH public key line, as a .pub file holds it. */
+const KEY_LINE = new RegExp(`^${KEY_TYPE}( .*)?$`);
+/**
+ * `from="10.0.0.0/8",no-pty ssh-ed25519 AAAA…`: an authorized_keys line, options first. Refused,
+ * and said so: labgen puts each key on a line of its own without options (`labgen adopt` knows a
+ * key is there by such a line); options are for the user to add on the Pi.
+ */
+const WITH_OPTIONS = new RegExp(`^\\S.* ${KEY_TYPE}( .*)?$`);
 
 /** `~/x` is under the home folder; a relative path is relative to the lab folder. */
 export function keyFilePath(labDir: string, file: string): string {
@@ -31,10 +38,12 @@ function keysOf(labDir: string, file: string, field: string): string[] {
   }
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const bad = lines.findIndex((l) => !KEY_LINE.test(l));
-  if (bad >= 0)
-    throw new LabgenError(EXIT.badInput, `${field}: line ${bad + 1} of ${path} is not an OpenSSH public key`, {
-      hint: 'a .pub file: `ssh-ed25519 AAAA… comment`, one key per line (never the private key)',
+  const hint = 'a .pub file: `ssh-ed25519 AAAA… comment`, one key per line (never the private key)';
+  if (bad >= 0 && WITH_OPTIONS.test(lines[bad]!))
+    throw new LabgenError(EXIT.badInput, `${field}: line ${bad + 1} of ${path} has options before the key type: labgen does not take authorized_keys options`, {
+      hint: `${hint}; give the key without its options`,
     });
+  if (bad >= 0) throw new LabgenError(EXIT.badInput, `${field}: line ${bad + 1} of ${path} is not an OpenSSH public key`, { hint });
   if (!lines.length) throw new LabgenError(EXIT.badInput, `${field}: ${path} holds no public key`);
   return lines;
 }

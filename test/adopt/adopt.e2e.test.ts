@@ -19,7 +19,7 @@ import { describeE2e } from '../support/prereq.js';
 import { generateKeyPair, startHosts, type TestHostGroup } from '../support/test-hosts.js';
 import { BIN, assertBuilt } from '../workflow/support.js';
 import { byHost, labYaml, push, remoteFile, status, writeLab } from '../push/support.js';
-import { adopt, fingerprintOfLine, hostPicture, labHostKey, servedFingerprint, startAgent, STOCK_SSHD, stockFiles, terminal, userHome } from './support.js';
+import { adopt, fingerprintOfLine, hostPicture, labHostKey, servedFingerprint, sshFromLab, startAgent, STOCK_SSHD, stockFiles, terminal, userHome } from './support.js';
 
 const PASSWORD = 'stock-Pi-passw0rd';
 const COMMANDS = ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'visudo', 'useradd', 'chpasswd', 'sha256sum', 'setsid', 'dpkg-query', 'ssh-keyscan', 'ssh-keygen', 'ssh-agent', 'ssh-add', 'tmux'];
@@ -149,10 +149,13 @@ describeE2e('labgen adopt: stock Raspberry Pi OS on 4 test hosts (systemctl and 
     expect(authorized).toBe(`${labPub}\n${alice.publicKey}\n`); // the lab key, then pis.authorizedKeys
     expect(await remoteFile(pi1, '/home/pi/.ssh/authorized_keys')).toMatch(/ 600 pi:pi$/);
     expect((await pi1.exec('stat -c "%a %U" /home/pi/.ssh')).stdout.trim()).toBe('700 pi');
-    expect((await pi1.exec('find /etc/ssh /etc/sudoers.d /home/pi -name "*.labgen-new-*"')).stdout).toBe(''); // no temp left
+    expect((await pi1.exec('find /etc/ssh /etc/sudoers.d /home/pi -name "*.labgen-*"')).stdout).toBe(''); // no temp left
     // already pinned under its name and lab.yaml address: nothing to add; its address remembered
     expect(knownHosts()).toBe(pinned);
     expect(JSON.parse(readFileSync(join(labDir, STATE_FILE), 'utf8')).nodes.pi1).toEqual({ address: pi1.ip });
+    // the real ssh, as the user reaches the Pi from the lab folder: laptop/ssh_config checks it against the pin under its name
+    const ssh = await sshFromLab(labDir, nokeys.home, 'pi1');
+    expect(ssh.code, ssh.stderr).toBe(0);
 
     const pushed = await push(labFile, ['pi1']);
     expect(pushed.code, pushed.err).toBe(0);
@@ -177,7 +180,7 @@ describeE2e('labgen adopt: stock Raspberry Pi OS on 4 test hosts (systemctl and 
     const before = await hostPicture(pi1);
     const r = await adopt(['pi2'], { lab: labFile, user: 'alice', home: alice.home, address: pi1.ip, fingerprint: [fingerprintOfLine(host('pi2').hostKey)] });
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`pi2 (${pi1.ip}) presents the lab's host key of pi1 (${fingerprintOfLine(labHostKey(labDir, 'pi1'))}): that is pi1, not pi2 (a wrong --address?); refused`);
+    expect(r.err).toContain(`pi2 (${pi1.ip}) presents ${fingerprintOfLine(labHostKey(labDir, 'pi1'))}, the host key the lab pinned for pi1: that is another host, not pi2 (a wrong --address?); refused`);
     expect(await hostPicture(pi1)).toBe(before);
   });
 
@@ -243,19 +246,22 @@ describeE2e('labgen adopt: stock Raspberry Pi OS on 4 test hosts (systemctl and 
     );
     expect(made.code, made.stderr).toBe(0);
     const agent = await startAgent(box, alice.privateKeyPath!);
+    const pinned = knownHosts();
     try {
       const r = await adopt(['pi3'], { lab: labFile, home: nokeys.home, agent: agent.socket, address: pi3.ip, fingerprint: [fingerprintOfLine(pi3.hostKey)] });
       expect(r.code, r.err + r.out).toBe(0);
       expect(r.out).toMatch(/^pi3 .* pi: ssh-agent +replaced by the lab's +adopted$/m);
       expect(r.out).not.toContain('made the lab user');
+      expect(r.out).toContain(`pi3: found at ${pi3.ip}: \`labgen push pi3\` looks for it there first and moves it to ${group.subnet.replace(/\.0\/24$/, '.150')}`);
     } finally {
       agent.stop();
     }
     const labPub = readFileSync(join(labDir, '.labgen/secrets/id_ed25519.pub'), 'utf8').trim();
     // its own lines kept (the last one had no newline), the lab key added once, alice's not twice
     expect(await pi3.readFile('/home/pi/.ssh/authorized_keys')).toBe(`${own}\n${alice.publicKey}\n${labPub}\n`);
-    const labKey = labHostKey(labDir, 'pi3').split(' ').slice(0, 2).join(' ');
-    expect(knownHosts()).toContain(`\n${pi3.ip} ${labKey}\n`);
+    // pinned under its name and lab.yaml's address only: an address it was found at may be the next stock Pi's
+    expect(knownHosts()).toBe(pinned);
+    expect(knownHosts()).not.toContain(`${pi3.ip} `);
     expect(JSON.parse(readFileSync(join(labDir, STATE_FILE), 'utf8')).nodes.pi3).toEqual({ address: pi3.ip });
 
     const lab = group.subnet.replace(/\.0\/24$/, '.150');
@@ -263,6 +269,9 @@ describeE2e('labgen adopt: stock Raspberry Pi OS on 4 test hosts (systemctl and 
     expect(pushed.code, pushed.err).toBe(0);
     expect(byHost(pushed).get('pi3')!.address).toBe(lab);
     expect(pushed.out).toContain(`pi3: network cut-over ${pi3.ip} → ${lab} confirmed`);
+    // at its lab.yaml address now, the real ssh reaches it through laptop/ssh_config, checked
+    const ssh = await sshFromLab(labDir, nokeys.home, 'pi3');
+    expect(ssh.code, ssh.stderr).toBe(0);
   });
 
   it('an sshd that names its own ed25519 key is made to offer the lab key first (a drop-in sshd reads)', async () => {

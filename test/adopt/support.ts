@@ -49,8 +49,8 @@ export async function userHome(withKey: boolean): Promise<{ home: string; public
   return { home, publicKey: key.publicKey, privateKeyPath: key.privateKeyPath };
 }
 
-/** A real ssh-agent holding `privateKeyPath`, on a socket in `dir`; stop() kills it by its pid. */
-export async function startAgent(dir: string, privateKeyPath: string): Promise<{ socket: string; stop(): void }> {
+/** A real ssh-agent holding the keys at `privateKeyPaths`, on a socket in `dir`; stop() kills it by its pid. */
+export async function startAgent(dir: string, ...privateKeyPaths: string[]): Promise<{ socket: string; stop(): void }> {
   const socket = join(dir, 'agent.sock');
   const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
   const stop = () => {
@@ -58,7 +58,7 @@ export async function startAgent(dir: string, privateKeyPath: string): Promise<{
   };
   try {
     for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
-    const added = await run('ssh-add', [privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    const added = await run('ssh-add', privateKeyPaths, { env: { ...process.env, SSH_AUTH_SOCK: socket } });
     if (added.code !== 0) throw new Error(`ssh-add: ${added.stderr}`);
   } catch (e) {
     stop();
@@ -72,6 +72,16 @@ export async function servedFingerprint(ip: string): Promise<string> {
   const r = await run('ssh-keyscan', ['-T', '3', '-t', 'ed25519', ip]);
   const line = r.stdout.split('\n').find((l) => l.startsWith(`${ip} `));
   return line ? fingerprint(Buffer.from(line.split(' ')[2]!, 'base64')) : '';
+}
+
+/**
+ * The real ssh client as the user runs it from the lab folder: `ssh -F laptop/ssh_config NODE true`
+ * (HostKeyAlias NODE: the pins under the node's name), `hostName` in place of the config's. HOME
+ * is a temp one: the machine's ~/.ssh is neither read nor written.
+ */
+export function sshFromLab(labDir: string, home: string, node: string, hostName?: string) {
+  const args = ['-F', 'laptop/ssh_config', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', ...(hostName ? ['-o', `HostName=${hostName}`] : []), node, 'true'];
+  return run('sh', ['-c', 'cd "$1" && shift && exec ssh "$@"', 'sh', labDir, ...args], { env: { ...process.env, HOME: home, SSH_AUTH_SOCK: '' } });
 }
 
 export const fingerprintOfLine = (publicLine: string) => fingerprint(Buffer.from(publicLine.trim().split(/\s+/)[1]!, 'base64'));

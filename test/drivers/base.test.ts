@@ -150,6 +150,10 @@ describe('the failure shape', () => {
       message: 'cannot connect to pi1 at 10.0.0.2: ECONNREFUSED',
     });
     expect(failureOf(new HostKeyError('pi1', '10.0.0.2', { status: 'unknown' }, 'SHA256:abc'), 'pi1', 'x').step).toBe('host key');
+    // a key pinned for another host: both named, whatever the address pins
+    expect(new HostKeyError('pi1', 'raspberrypi.local', { status: 'changed', recorded: ['ssh-ed25519 SHA256:own'], pinnedFor: ['pi2'] }, 'SHA256:abc').message).toBe(
+      'host key of pi1 (raspberrypi.local) is the one the lab pinned for pi2: it presented SHA256:abc; refused: that is another host, not pi1 (two Pis at one address? Pis flashed from one card?)',
+    );
     expect(failureOf(new Error('plain'), 'pi1', 'cut-over')).toEqual({ host: 'pi1', step: 'cut-over', message: 'plain' });
     expect(failureOf('a string', 'pi1', 'read state')).toEqual({ host: 'pi1', step: 'read state', message: 'a string' });
   });

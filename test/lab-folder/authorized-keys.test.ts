@@ -46,4 +46,19 @@ describe('pis.authorizedKeys', () => {
     writeFileSync(join(dir, 'empty.pub'), '# nothing\n');
     expect(() => authorizedKeys(dir, lab, ['empty.pub'])).toThrow(/holds no public key/);
   });
+
+  it('an authorized_keys line with options is refused as such (exit 2), never passed on', () => {
+    const pub = readFileSync(join(dir, keyFile('c')), 'utf8').trim();
+    writeFileSync(join(dir, 'with-options.pub'), `${pub}\nfrom="10.0.0.0/8",no-pty ${pub}\n`);
+    const e = (() => {
+      try {
+        authorizedKeys(dir, lab, ['with-options.pub']);
+      } catch (err) {
+        return err as LabgenError;
+      }
+    })();
+    expect(e?.code).toBe(2);
+    expect(e?.message).toBe(`pis.authorizedKeys[0]: line 2 of ${join(dir, 'with-options.pub')} has options before the key type: labgen does not take authorized_keys options`);
+    expect(e?.hint).toContain('without its options');
+  });
 });

@@ -18,7 +18,7 @@ import type { Lab } from '../../generator/model/defaults.js';
 import { planWithFacts } from '../../generator/plan/index.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { CommandError } from '../../drivers/base/failure.js';
-import { fingerprint, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../drivers/base/known-hosts.js';
+import { fingerprint, KnownHostsFile, parseKnownHosts, pinnedTypes, publicKeyBlob, verifyHostKey } from '../../drivers/base/known-hosts.js';
 import { asRoot } from '../../drivers/base/ssh.js';
 import { confirmScript, detached, guardScript } from '../../drivers/push/cutover.js';
 import { setupSummary } from '../../drivers/push/handlers.js';
@@ -77,6 +77,7 @@ describe('known_hosts', () => {
     const k = key();
     const fp = fingerprint(k.blob);
     expect(fp).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    expect(publicKeyBlob(`${k.public.trim()}\n`)).toEqual(k.blob); // a .pub line's blob, whatever its comment
     if (onPath('ssh-keygen')) {
       const dir = tmp();
       writeFileSync(join(dir, 'k.pub'), k.public);
@@ -84,17 +85,51 @@ describe('known_hosts', () => {
     }
   });
 
-  it('trusts a pinned key under the name or the address; refuses unknown, changed and revoked keys', () => {
+  it('trusts a pinned key under the name, or the address for a host with no pin of its own; refuses unknown, changed and revoked keys', () => {
     const pinned = key();
     const other = key();
-    const known = parseKnownHosts(`# comment\nnode01,10.0.0.2 ssh-ed25519 ${pinned.blob.toString('base64')}\n@revoked * ssh-ed25519 ${key().blob.toString('base64')}\n`);
-    expect(verifyHostKey(known, ['node01', '10.0.0.99'], pinned.blob)).toEqual({ status: 'ok' }); // the Pi moved: its name still pins it
-    expect(verifyHostKey(known, ['nodeX', '10.0.0.2'], pinned.blob)).toEqual({ status: 'ok' });
-    expect(verifyHostKey(known, ['node02', '10.0.0.3'], other.blob)).toEqual({ status: 'unknown' });
-    expect(verifyHostKey(known, ['node01', '10.0.0.2'], other.blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(pinned.blob)}`] });
+    const known = parseKnownHosts(
+      `# comment\nnode01,10.0.0.2 ssh-ed25519 ${pinned.blob.toString('base64')}\n10.0.0.7 ssh-ed25519 ${other.blob.toString('base64')}\n@revoked * ssh-ed25519 ${key().blob.toString('base64')}\n`,
+    );
+    const h = (node: string, address: string) => ({ node, address });
+    expect(verifyHostKey(known, h('node01', '10.0.0.99'), pinned.blob)).toEqual({ status: 'ok' }); // the Pi moved: its name still pins it
+    expect(verifyHostKey(known, h('nodeX', '10.0.0.7'), other.blob)).toEqual({ status: 'ok' }); // no pin of its own: its address's
+    expect(verifyHostKey(known, h('node02', '10.0.0.3'), key().blob)).toEqual({ status: 'unknown' });
+    expect(verifyHostKey(known, h('node01', '10.0.0.2'), key().blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(pinned.blob)}`] });
+    expect(verifyHostKey(known, h('nodeX', '10.0.0.7'), key().blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(other.blob)}`] });
     const revoked = key();
     const withRevoked = parseKnownHosts(`node01 ssh-ed25519 ${revoked.blob.toString('base64')}\n@revoked * ssh-ed25519 ${revoked.blob.toString('base64')}\n`);
-    expect(verifyHostKey(withRevoked, ['node01'], revoked.blob).status).toBe('revoked');
+    expect(verifyHostKey(withRevoked, h('node01', '10.0.0.2'), revoked.blob).status).toBe('revoked');
+  });
+
+  it('an address shared by two Pis (adopted one after the other at raspberrypi.local) never vouches for the other: the name decides', () => {
+    const [a, b] = [key(), key()];
+    const b64 = (x: { blob: Buffer }) => x.blob.toString('base64');
+    // as adopt used to pin: each Pi under its name, its address and the address it was found at
+    const known = parseKnownHosts(`piA,10.0.0.2,raspberrypi.local ssh-ed25519 ${b64(a)}\npiB,10.0.0.3,raspberrypi.local ssh-ed25519 ${b64(b)}\n`);
+    const atShared = (node: string) => ({ node, address: 'raspberrypi.local' });
+    expect(verifyHostKey(known, atShared('piA'), a.blob)).toEqual({ status: 'ok' });
+    expect(verifyHostKey(known, atShared('piA'), b.blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(a.blob)}`], pinnedFor: ['piB'] });
+    expect(verifyHostKey(known, atShared('piB'), a.blob)).toMatchObject({ status: 'changed', pinnedFor: ['piA'] });
+    // a key pinned only under the shared address, and the node's own pin elsewhere: the name still decides
+    const onlyAddress = parseKnownHosts(`piA ssh-ed25519 ${b64(a)}\nraspberrypi.local ssh-ed25519 ${b64(b)}\n`);
+    expect(verifyHostKey(onlyAddress, atShared('piA'), b.blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(a.blob)}`] });
+    expect(pinnedTypes(onlyAddress, atShared('piA'))).toEqual(['ssh-ed25519']);
+  });
+
+  it("a host with no pin of its own that presents another host's key is refused, also where the address pins that key", () => {
+    const [a, fresh] = [key(), key()];
+    const known = parseKnownHosts(`node01,10.0.0.2 ssh-ed25519 ${a.blob.toString('base64')}\n`);
+    expect(verifyHostKey(known, { node: 'nodeX', address: '10.0.0.2' }, a.blob)).toEqual({ status: 'changed', recorded: [`ssh-ed25519 ${fingerprint(a.blob)}`], pinnedFor: ['node01'] });
+    expect(verifyHostKey(known, { node: 'nodeX', address: '10.0.0.9' }, a.blob)).toEqual({ status: 'changed', recorded: [], pinnedFor: ['node01'] });
+    // pinned under an address only (one a Pi may have left): no other host is named, the key is new to nodeX
+    const atOldAddress = parseKnownHosts(`10.0.0.2 ssh-ed25519 ${a.blob.toString('base64')}\n`);
+    expect(verifyHostKey(atOldAddress, { node: 'nodeX', address: '10.0.0.9' }, a.blob)).toEqual({ status: 'unknown' });
+    // a key the lab has never seen stays unknown (what --trust-new may record)
+    expect(verifyHostKey(known, { node: 'nodeX', address: '10.0.0.9' }, fresh.blob)).toEqual({ status: 'unknown' });
+    // a key two Pis share (a cloned card, both pinned): each one's own pin vouches for it
+    const shared = parseKnownHosts(`node01,10.0.0.2 ssh-ed25519 ${a.blob.toString('base64')}\nnode02,10.0.0.3 ssh-ed25519 ${a.blob.toString('base64')}\n`);
+    expect(verifyHostKey(shared, { node: 'node02', address: '10.0.0.3' }, a.blob)).toEqual({ status: 'ok' });
   });
 
   it('reads hashed names (ssh-keygen -H)', () => {
@@ -102,8 +137,8 @@ describe('known_hosts', () => {
     const salt = Buffer.from('0123456789abcdef0123');
     const hmac = (host: string) => createHmac('sha1', salt).update(host).digest('base64');
     const line = `|1|${salt.toString('base64')}|${hmac('10.0.0.2')} ssh-ed25519 ${k.blob.toString('base64')}\n`;
-    expect(verifyHostKey(parseKnownHosts(line), ['node01', '10.0.0.2'], k.blob).status).toBe('ok');
-    expect(verifyHostKey(parseKnownHosts(line), ['node01', '10.0.0.3'], k.blob).status).toBe('unknown');
+    expect(verifyHostKey(parseKnownHosts(line), { node: 'node01', address: '10.0.0.2' }, k.blob).status).toBe('ok');
+    expect(verifyHostKey(parseKnownHosts(line), { node: 'node01', address: '10.0.0.3' }, k.blob).status).toBe('unknown');
   });
 
   it('pins a key once per name, appending to the file', () => {
@@ -118,7 +153,7 @@ describe('known_hosts', () => {
     expect(readFileSync(path, 'utf8')).toBe(
       `other ssh-ed25519 AAAA\nnode01,10.0.0.2 ssh-ed25519 ${k.blob.toString('base64')}\n10.0.0.50 ssh-ed25519 ${k.blob.toString('base64')}\n`,
     );
-    expect(new KnownHostsFile(path).verify(['10.0.0.50'], k.blob).status).toBe('ok');
+    expect(new KnownHostsFile(path).verify({ node: 'node01', address: '10.0.0.50' }, k.blob).status).toBe('ok');
   });
 
   it('unpins an address a Pi left: only from that key\'s lines, plain or hashed; other keys, revoked lines and comments stay', () => {
@@ -145,7 +180,7 @@ describe('known_hosts', () => {
     expect(readFileSync(path, 'utf8')).toBe(
       ['# the lab', `node01 ssh-ed25519 ${b64(k)}`, `10.0.0.2 ssh-ed25519 ${b64(other)}`, `@revoked 10.0.0.2 ssh-ed25519 ${b64(bad)}`, `10.0.0.50 ssh-ed25519 ${b64(k)}`, ''].join('\n'),
     );
-    expect(kh.verify(['node01', '10.0.0.50'], k.blob).status).toBe('ok');
+    expect(kh.verify({ node: 'node01', address: '10.0.0.50' }, k.blob).status).toBe('ok');
     // ssh itself reads the file so: the address names only the other key now
     if (onPath('ssh-keygen')) {
       const found = spawnSync('ssh-keygen', ['-F', '10.0.0.2', '-f', path], { encoding: 'utf8' }).stdout;

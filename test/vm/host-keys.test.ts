@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
 import { loadLab } from '../../generator/model/load.js';
+import { hostKeyHelper } from '../../generator/plan/vm/provision.js';
 import { hostKeySecret } from '../../generator/secrets/paths.js';
 import { type VmIdentity, vmIdentities } from '../../generator/secrets/store.js';
 import { planLab } from '../support/generated.js';
@@ -172,7 +173,10 @@ describe('common.sh installs the VM key through labgen-host-key', () => {
       // the Vagrantfile hands each VM its name as common.sh's $1 (node_name)
       expect(common).toMatch(/^node_name=\$1$/m);
       for (const vm of vmIdentities(lab)) expect(call![1]!.replace('$node_name', vm.name)).toBe(`/vagrant/${keyFile(vm.name)}`);
-      expect(files.find((f) => f.path === 'provision/files/usr/local/sbin/labgen-host-key')?.mode).toBe(0o755);
+      const helper = files.find((f) => f.path === 'provision/files/usr/local/sbin/labgen-host-key');
+      expect(helper?.mode).toBe(0o755);
+      // the one script that installs a host key: labgen adopt sends a Pi these very bytes
+      expect(helper?.contents).toBe(hostKeyHelper());
     });
   }
 });
@@ -344,7 +348,11 @@ describeE2e(
       const cp = group!.host('cp');
       const r = await provision(cp);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe('ssh host key: changed: /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub reloaded ssh.service');
+      expect(r.stdout.trim().split('\n')).toEqual([
+        'ssh host key: changed /etc/ssh/ssh_host_ed25519_key',
+        'ssh host key: changed /etc/ssh/ssh_host_ed25519_key.pub',
+        'ssh host key: reloaded ssh.service',
+      ]);
       expect((await cp.exec('stat -c "%a %U:%G" /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub')).stdout).toBe('600 root:root\n644 root:root\n');
       expect(await cp.readFile('/etc/ssh/ssh_host_ed25519_key')).toBe(readFileSync(join(dir, keyFile('cp')), 'utf8'));
       expect(await cp.readFile('/etc/ssh/ssh_host_ed25519_key.pub')).toBe(readFileSync(join(dir, `${keyFile('cp')}.pub`), 'utf8'));
@@ -379,7 +387,7 @@ describeE2e(
       await w0.exec('rm /var/lib/standin/fail-reload');
       const again = await provision(w0);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stdout.trim()).toBe('ssh host key: changed: reloaded ssh.service');
+      expect(again.stdout.trim()).toBe('ssh host key: reloaded ssh.service');
       const third = await provision(w0);
       expect(third.stdout.trim()).toBe('ssh host key: nothing to change');
       expect(await presented(w0)).toBe(pinned('w0'));
@@ -396,7 +404,7 @@ describeE2e(
       expect(only.stdout, 'w0 no longer offers an ed25519 key').toBe('');
       const r = await provision(w0);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe('ssh host key: changed: /etc/ssh/sshd_config.d/00-labgen-host-key.conf reloaded ssh.service');
+      expect(r.stdout.trim().split('\n')).toEqual(['ssh host key: changed /etc/ssh/sshd_config.d/00-labgen-host-key.conf', 'ssh host key: reloaded ssh.service']);
       expect((await w0.exec('sshd -T | grep -i "^hostkey "')).stdout).toContain('hostkey /etc/ssh/ssh_host_ed25519_key\n');
       expect(await presented(w0)).toBe(pinned('w0'));
       const login = await sshTo('w0');
@@ -409,7 +417,7 @@ describeE2e(
       const r = await provision(cp);
       await cp.exec(`mv /vagrant/${keyFile('cp')}.away /vagrant/${keyFile('cp')}`);
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain(`labgen-host-key: /vagrant/${keyFile('cp')} or its .pub is missing from the synced folder: run \`labgen generate\``);
+      expect(r.stderr).toContain(`labgen-host-key: /vagrant/${keyFile('cp')} or its .pub is missing: \`labgen generate\` makes them in the lab folder (a VM reads them from the synced folder`);
       expect(await presented(cp)).toBe(pinned('cp'));
     });
   },

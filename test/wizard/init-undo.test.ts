@@ -18,7 +18,7 @@ vi.mock('../../generator/wizard/ask.js', async (importOriginal) => {
   return { ...real, ask: vi.fn(real.ask) };
 });
 
-const { initCommand, EXIT_CANCELLED } = await import('../../generator/cli/init.js');
+const { initCommand } = await import('../../generator/cli/init.js');
 const { ask } = await import('../../generator/wizard/ask.js');
 
 /** The real file operations, except that number `failAt` throws as a full disk would. */
@@ -90,8 +90,8 @@ describe('init leaves nothing behind', () => {
   it('Ctrl+C at a prompt (@inquirer\'s ExitPromptError): exit 130, nothing written', async () => {
     const base = tempDir();
     vi.mocked(ask).mockRejectedValueOnce(Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' }));
-    expect(await initCommand(join(base, 'lab'), {})).toBe(EXIT_CANCELLED);
-    expect(EXIT_CANCELLED).toBe(130);
+    expect(await initCommand(join(base, 'lab'), {})).toBe(EXIT.cancelled);
+    expect(EXIT.cancelled).toBe(130);
     expect(existsSync(join(base, 'lab'))).toBe(false);
     expect(vi.mocked(process.stderr.write)).toHaveBeenCalledWith('labgen: init cancelled; nothing was written\n');
   });

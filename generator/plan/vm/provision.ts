@@ -55,9 +55,18 @@ const SCRIPTS = [
   'provision/files/usr/local/sbin/labgen-lab-dns',
   // a containerd that fits this Kubernetes, configured for its major version (common.sh places and runs it)
   'provision/files/usr/local/sbin/labgen-containerd',
-  // the SSH host key labgen pinned for the VM, installed for sshd (common.sh places and runs it)
-  'provision/files/usr/local/sbin/labgen-host-key',
 ];
+/**
+ * The SSH host key labgen pinned for a host, installed for sshd: on a VM common.sh places and
+ * runs it; `labgen adopt` runs the same script on a stock Pi (drivers/adopt/install.ts).
+ */
+export const HOST_KEY_HELPER = 'provision/files/usr/local/sbin/labgen-host-key';
+
+/** labgen-host-key as both run it: it takes its key as an argument, nothing from lab.yaml. */
+export function hostKeyHelper(): string {
+  return render(HOST_KEY_HELPER, {});
+}
+
 const FILES = [
   'provision/files/etc/modules-load.d/k8s.conf',
   'provision/files/etc/sysctl.d/99-kubernetes.conf',
@@ -102,6 +111,7 @@ export function planProvision(lab: Lab): FileSpec[] {
   const data = templateData(lab);
   return [
     ...SCRIPTS.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.script, kind: 'vm' })),
+    { path: HOST_KEY_HELPER, contents: hostKeyHelper(), mode: MODE.script, kind: 'vm' },
     ...FILES.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.file, kind: 'vm' })),
     ...containerdConfigs(lab, data),
     // a block common.sh swaps into /etc/hosts, so it carries its marker inside
