@@ -277,7 +277,7 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
       await done;
       if (i + 1 < jobs.jobs.length) next = copyFor(i + 1);
       await finishImage(
-        { runner, base, dir, existing, pinned: (j, blob) => jobs.knownHosts.verify([j.node, j.facts.ip], blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
+        { runner, base, dir, existing, pinned: (j, blob) => jobs.knownHosts.verify({ node: j.node, address: j.facts.ip }, blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
         job,
         plans.get(job.node)!,
         work,
