@@ -155,7 +155,7 @@ export const labSchema = z
       .strictObject({
         provider: z.enum(['virtualbox', 'libvirt']).default(DEFAULTS.cluster.provider).describe('Vagrant provider of the VMs'),
         box: z.string().min(1).default(DEFAULTS.cluster.box).describe('Vagrant box of the VMs'),
-        bridge: z.string().min(1).default(DEFAULTS.cluster.bridge).describe('host adapter the VMs bridge to (the Pi LAN)'),
+        bridge: z.string().min(1).default(DEFAULTS.cluster.bridge).describe('the VMs\' way onto the Pi LAN: VirtualBox, the host adapter on it; libvirt, a Linux bridge holding that adapter (README.md, step 1)'),
         kubernetesVersion: titled(z.string().regex(KUBERNETES_VERSION, FORMATS.kubernetesVersion.message), 'kubernetesVersion')
           .default(DEFAULTS.cluster.kubernetesVersion)
           .describe(
