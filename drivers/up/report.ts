@@ -18,6 +18,12 @@ export function upTable(r: UpResult): string[] {
   return table(['host', 'before', 'did', 'result'], [...vmRows, cluster]);
 }
 
+/** Where up failed, each once, in the order it ran: the VMs, then `the cluster` (its own steps) or the VM or file a cluster step failed on (a VM's lab CA, the merged kubeconfig). */
+export function failedHosts(r: UpResult): string[] {
+  const failed = [...r.vms.filter((v) => v.failure).map((v) => v.vm), ...r.cluster.failures.map((f) => (f.host === r.cluster.slot ? 'the cluster' : f.host))];
+  return [...new Set(failed)];
+}
+
 /** Each failure: `VM: failed at STEP: \`vagrant …\` exited N`, then the tail of what the step printed. */
 export function upFailureLines(r: UpResult): string[] {
   return [...r.vms.flatMap((v) => (v.failure ? failureLines(v.failure) : [])), ...r.cluster.failures.flatMap((f) => failureLines(f))];

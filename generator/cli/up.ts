@@ -3,7 +3,7 @@ import { progressFor } from '../../drivers/base/progress.js';
 import { endpointLines } from '../../drivers/up/endpoints.js';
 import { checkKubeconfig, kubeconfigTarget } from '../../drivers/up/kubeconfig.js';
 import { requirePrereqs } from '../../drivers/up/prereq.js';
-import { didNothing, upFailureLines, upTable } from '../../drivers/up/report.js';
+import { didNothing, failedHosts, upFailureLines, upTable } from '../../drivers/up/report.js';
 import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { DEFAULT_UP_TIMING, type UpResult, type UpTiming, upLab } from '../../drivers/up/up.js';
 import { type Io, ioOf } from '../common/io.js';
@@ -54,8 +54,7 @@ function report(r: UpResult, lab: Parameters<typeof endpointLines>[0], io: Io): 
     if (r.merged.modeWas !== undefined) io.out(`  ${r.merged.file} was mode ${r.merged.modeWas.toString(8)}: now 600 (it holds cluster-admin credentials)`);
   }
   if (!r.ok) {
-    const failed = [...r.vms.filter((v) => v.failure).map((v) => v.vm), ...r.cluster.failures.map((f) => (f.host === r.cluster.slot ? 'the cluster' : f.host))];
-    io.err(`labgen: up failed on ${[...new Set(failed)].join(', ')}; the other VMs are as they were (labgen up again resumes)`);
+    io.err(`labgen: up failed on ${failedHosts(r).join(', ')}; the other VMs are as they were (labgen up again resumes)`);
     for (const l of upFailureLines(r)) io.err(`  ${l}`);
     return;
   }
