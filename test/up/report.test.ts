@@ -1,6 +1,7 @@
 /** What `labgen up` reports at the end (drivers/up/report.ts): where it failed, each place once. */
 import { describe, expect, it } from 'vitest';
-import { failedHosts } from '../../drivers/up/report.js';
+import { failedHosts, upReport } from '../../drivers/up/report.js';
+import { planLab } from '../support/generated.js';
 import type { UpPlan } from '../../drivers/up/plan.js';
 import type { UpResult, VmResult } from '../../drivers/up/up.js';
 
@@ -36,5 +37,18 @@ describe('labgen up: the report', () => {
     );
     expect(failedHosts(r)).toEqual(['kv-worker-0', 'kv-worker-1', 'the cluster', 'kv-master-0', '/home/u/.kube/config']);
     expect(failedHosts(result([vm('kv-master-0', false)], []))).toEqual([]);
+  });
+
+  it('a failed up: the table on stdout, where it failed and each failure on stderr, no endpoints; a finished one: the endpoints, nothing on stderr', () => {
+    const { lab } = planLab('labs/minimal/lab.yaml', {});
+    const failed = upReport(result([vm('k8s', true)], []), lab);
+    expect(failed.out[0]).toBe('');
+    expect(failed.out.slice(1, 4).map((l) => l.split(/\s+/)[0])).toEqual(['host', '-------', 'k8s']);
+    expect(failed.err).toEqual(['labgen: up failed on k8s; the other VMs are as they were (labgen up again resumes)', '  k8s: failed at common: x']);
+    expect(failed.out.join('\n')).not.toContain('Kubernetes API');
+    const ok = upReport({ ...result([vm('k8s', false)], []), ok: true }, lab);
+    expect(ok.err).toEqual([]);
+    expect(ok.out).toContain('up: 1 VM(s) running, the cluster Ready');
+    expect(ok.out.join('\n')).toContain('Kubernetes API');
   });
 });
