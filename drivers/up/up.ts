@@ -146,10 +146,11 @@ class UpRun {
       });
     }
     const vms = vmsOf(this.input.lab);
-    const hostKeys = new Map(vms.flatMap((vm) => {
-      const key = this.hostKeySha(vm.name);
-      return key ? [[vm.name, key] as const] : [];
-    }));
+    const hostKeys = new Map<string, string>();
+    for (const { name } of vms) {
+      const key = this.hostKeySha(name);
+      if (key) hostKeys.set(name, key);
+    }
     const plan = planUp({ vms, states, now: this.input.now, state: this.state, hostKeys });
     const slot = clusterSlot(plan.steps.map((s) => s.vm.name));
     this.progress = this.input.progress([...plan.steps.map((s) => s.vm.name), slot]);
