@@ -83,17 +83,37 @@ export function detached(name: string, delayMs: number, script: string, dir: str
 }
 
 /**
+ * How long a new cut-over waits for an older one's guard that is rolling back (its apply
+ * command brings the old network back, which may take a while) before it refuses the push.
+ */
+export const ROLLBACK_WAIT_SEC = 60;
+
+/** Said when an older guard is still rolling back after ROLLBACK_WAIT_SEC: the push of this Pi stops there, nothing placed. */
+export const ROLLBACK_IN_PROGRESS = 'labgen: a rollback is in progress on this Pi';
+
+/**
  * Before a new cut-over: every older one is decided (`superseded`, unless it was decided already)
  * so it can never roll back what this push now guards (this push reached the Pi, so the config
  * it runs works), its timers are stopped and its sleeping guard killed, then its folder goes.
- * A PID is killed (with its process group: the guard's sleep) only while it still runs that
- * guard: a PID the kernel gave to another process since is left alone.
+ * A guard that had decided first is rolling back, or done: its folder goes only once it is done
+ * (waited for, `waitSec` at most; still running then, the push of this Pi stops with
+ * ROLLBACK_IN_PROGRESS before any file is placed), or its rollback and this push's apply would
+ * run at once. A guard runs while the PID it wrote (guard.pid, before it took `decided`) runs its
+ * guard.sh; a PID is killed (with its process group: the guard's sleep) only while it still runs
+ * that guard: a PID the kernel gave to another process since is left alone.
  */
-export function retireScript(): string {
+export function retireScript(waitSec = ROLLBACK_WAIT_SEC): string {
   return [
+    'rolling_back() { p=$(cat "$1/guard.pid" 2>/dev/null) && [ -n "$p" ] && grep -qaF -- "$1/guard.sh" "/proc/$p/cmdline" 2>/dev/null; }',
     `for d in ${q(CUTOVERS)}/*; do`,
     '  [ -d "$d" ] || continue',
-    '  if mkdir "$d/decided" 2>/dev/null; then echo superseded > "$d/outcome"; fi',
+    '  if mkdir "$d/decided" 2>/dev/null; then echo superseded > "$d/outcome"',
+    // decided before: confirmed, or by its guard, which may be rolling back right now
+    `  else i=0; while rolling_back "$d" && [ "$i" -lt ${Math.ceil(waitSec * 5)} ]; do sleep 0.2; i=$((i + 1)); done; fi`,
+    '  if rolling_back "$d"; then',
+    `    echo ${q(`${ROLLBACK_IN_PROGRESS}: the guard of an earlier push is putting its network config back (`)}"$d"${q(`, still after ${waitSec}s); nothing of this push was placed: push again once it is done`)} >&2`,
+    '    exit 1',
+    '  fi',
     '  if [ -f "$d/pids" ]; then',
     '    while read -r p; do',
     '      if grep -qaF -- "$d" "/proc/$p/cmdline" 2>/dev/null; then kill -- "-$p" 2>/dev/null || kill -- "$p" 2>/dev/null || :; fi',
@@ -120,6 +140,8 @@ export function guardScript(dir: string, batch: Change[], applyNetwork: string):
     '#!/bin/sh',
     '# labgen network cut-over guard: labgen did not confirm from the new address, so the old config comes back',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH',
+    // first: a later push that finds `decided` taken waits while this runs (retireScript)
+    `{ echo "$$" > ${q(`${dir}/guard.pid`)}; } 2>/dev/null`,
     `mkdir ${q(`${dir}/decided`)} 2>/dev/null || exit 0 # confirmed (or superseded): nothing to do`,
     'undone=0',
     ...undo,

@@ -13,7 +13,10 @@ import { type Applied, atLeast, type Need, stronger, type UpState } from './stat
  *   running              only what it needs: nothing; its common provisioner (the lab CA);
  *                        every provisioner; or a restart with every provisioner (the Vagrantfile changed)
  *   halted, saved, …     vagrant up, with --provision when it needs provisioning
- * A VM whose last step failed or was skipped still needs it (state.ts `pending`). The control
+ * A VM whose last step failed or was skipped still needs it (state.ts `pending`); a created VM
+ * whose SSH host key is not the one its common provisioner last installed (a rekey:
+ * `labgen generate --new-secrets` changes no VM file, only .labgen/secrets/hostkeys/VM/ and
+ * the pins) needs that provisioner again: it installs the key (labgen-host-key). The control
  * plane goes first: the workers join it.
  */
 
@@ -102,7 +105,23 @@ const changedFor = (vm: string, files: readonly ChangedFile[]) => files.filter((
 const changedText = (paths: string[]) =>
   paths.length === 0 ? 'new to labgen up' : `changed: ${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`;
 
-export function planUp(input: { vms: readonly Vm[]; states: ReadonlyMap<string, string>; now: readonly FileNow[]; state: UpState }): UpPlan {
+/** Why a created VM's common provisioner must install its host key again, if it must: the key now (sha256 of its public half) against the one it last installed. */
+function hostKeyWhy(now: string | undefined, installed: string | undefined): string | undefined {
+  if (now === undefined || now === installed) return undefined;
+  return installed === undefined ? 'its SSH host key: not installed by labgen up yet' : 'a new SSH host key';
+}
+
+export interface UpPlanInput {
+  vms: readonly Vm[];
+  /** what vagrant status says, per VM */
+  states: ReadonlyMap<string, string>;
+  now: readonly FileNow[];
+  state: UpState;
+  /** per VM, the sha256 of its SSH host key's public half as it is on disk now */
+  hostKeys: ReadonlyMap<string, string>;
+}
+
+export function planUp(input: UpPlanInput): UpPlan {
   const imp = impact(decisionsSince(input.state.applied, input.now));
   const vmGroup = imp.groups.find((g) => g.kind === 'vm');
   const actions = imp.groups.filter((g) => g.kind === 'vm' || g.kind === 'k8s').flatMap((g) => g.actions);
@@ -111,13 +130,16 @@ export function planUp(input: { vms: readonly Vm[]; states: ReadonlyMap<string, 
     const state = input.states.get(vm.name) ?? '';
     const pending = input.state.vms[vm.name]?.pending ?? 'none';
     const fromActions = needFromActions(vm.name, actions);
-    const need = stronger(fromActions, pending);
     const isNew = state === 'not_created' || state === '';
+    // a new VM runs every provisioner: it gets the key anyway
+    const rekey = isNew ? undefined : hostKeyWhy(input.hostKeys.get(vm.name), input.state.vms[vm.name]?.hostKey);
+    const need = stronger(stronger(fromActions, pending), rekey ? 'common' : 'none');
     const why = [
       ...(isNew ? ['not created'] : isRunning(state) ? [] : [state]),
       // a new VM runs everything: the files it gets are not news
       ...(fromActions !== 'none' && !isNew ? [changedText(changedFor(vm.name, vmGroup?.files ?? []))] : []),
       ...(pending !== 'none' ? [`its last ${pending === 'common' ? 'common provisioner' : pending} did not finish`] : []),
+      ...(rekey ? [rekey] : []),
     ];
     const op = opFor(state, need);
     // a worker joins when it is new, new to up, or its last provisioning did not finish; a joined one's worker.sh changes nothing

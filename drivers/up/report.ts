@@ -1,8 +1,13 @@
+import type { Lab } from '../../generator/model/defaults.js';
 import { failureLines } from '../base/failure.js';
 import { table } from '../base/table.js';
+import { endpointLines } from './endpoints.js';
 import type { UpResult } from './up.js';
 
-/** What `labgen up` prints at the end: a line per VM and one for the cluster; the failures, each with its VM, step and tail. */
+/**
+ * What `labgen up` prints at the end: a line per VM and one for the cluster, the notes, the merged
+ * kubeconfig; then where it failed, each failure with its VM, step and tail; or else the endpoints.
+ */
 
 const STATE: Record<string, string> = { not_created: 'not created' };
 
@@ -18,6 +23,12 @@ export function upTable(r: UpResult): string[] {
   return table(['host', 'before', 'did', 'result'], [...vmRows, cluster]);
 }
 
+/** Where up failed, each once, in the order it ran: the VMs, then `the cluster` (its own steps) or the VM or file a cluster step failed on (a VM's lab CA, the merged kubeconfig). */
+export function failedHosts(r: UpResult): string[] {
+  const failed = [...r.vms.filter((v) => v.failure).map((v) => v.vm), ...r.cluster.failures.map((f) => (f.host === r.cluster.slot ? 'the cluster' : f.host))];
+  return [...new Set(failed)];
+}
+
 /** Each failure: `VM: failed at STEP: \`vagrant …\` exited N`, then the tail of what the step printed. */
 export function upFailureLines(r: UpResult): string[] {
   return [...r.vms.flatMap((v) => (v.failure ? failureLines(v.failure) : [])), ...r.cluster.failures.flatMap((f) => failureLines(f))];
@@ -25,3 +36,18 @@ export function upFailureLines(r: UpResult): string[] {
 
 /** Nothing was run: every VM was running as provisioned and k8s/ as applied. */
 export const didNothing = (r: UpResult) => r.vms.every((v) => !v.did.length) && !r.cluster.did.length;
+
+/** The report's lines, for stdout (`out`) and stderr (`err`: the failures). */
+export function upReport(r: UpResult, lab: Lab): { out: string[]; err: string[] } {
+  const out = ['', ...upTable(r), ...r.notes.map((n) => `note: ${n}`)];
+  if (r.merged) {
+    out.push(`kubeconfig: the context ${lab.name} in ${r.merged.file}${r.merged.created ? ' (created)' : ''}; kubectl config use-context ${lab.name}`);
+    if (r.merged.modeWas !== undefined) out.push(`  ${r.merged.file} was mode ${r.merged.modeWas.toString(8)}: now 600 (it holds cluster-admin credentials)`);
+  }
+  if (!r.ok) {
+    const err = [`labgen: up failed on ${failedHosts(r).join(', ')}; the other VMs are as they were (labgen up again resumes)`, ...upFailureLines(r).map((l) => `  ${l}`)];
+    return { out, err };
+  }
+  out.push(didNothing(r) ? 'up to date: every VM runs as provisioned and k8s/ as applied; nothing to do' : `up: ${r.vms.length} VM(s) running, the cluster Ready`);
+  return { out: [...out, ...endpointLines(lab, r.merged)], err: [] };
+}

@@ -10,7 +10,9 @@ import { LABGEN_DIR, UP_STATE } from '../../generator/common/layout.js';
  *   applied   the VMs' files and k8s/'s as they were on disk when up last applied them (sha256,
  *             and each file's kind and host, so a file gone since still names its VM);
  *   vms       per VM, what it still needs because its step failed or was skipped (`pending`), and
- *             the sha256 of the lab CA its common.sh last installed (`labCa`).
+ *             the sha256s of what its common.sh last installed: the lab CA (`labCa`) and the VM's
+ *             SSH host key, its public half (`hostKey`: .labgen/secrets/hostkeys/VM/, which
+ *             `labgen generate --new-secrets` makes anew without changing any VM file).
  * Why a record of its own and not the manifest: the manifest says what `generate` wrote, not what
  * the VMs run. After `generate` the folder is up to date and its decisions are all "identical";
  * only what up applied tells which of those files the VMs have not seen. Written after every VM
@@ -32,6 +34,7 @@ export interface Applied {
 export interface VmRecord {
   pending?: Exclude<Need, 'none'>;
   labCa?: string;
+  hostKey?: string;
 }
 
 export interface UpState {
@@ -46,6 +49,7 @@ function vmRecord(v: unknown): VmRecord {
   return {
     ...(typeof r.pending === 'string' && NEEDS.has(r.pending) ? { pending: r.pending as VmRecord['pending'] } : {}),
     ...(typeof r.labCa === 'string' ? { labCa: r.labCa } : {}),
+    ...(typeof r.hostKey === 'string' ? { hostKey: r.hostKey } : {}),
   };
 }
 
@@ -68,7 +72,7 @@ export function readUpState(labDir: string): UpState {
 const sortedObject = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function writeUpState(labDir: string, s: UpState): void {
-  const vms = Object.fromEntries(Object.entries(s.vms).filter(([, r]) => r.pending || r.labCa));
+  const vms = Object.fromEntries(Object.entries(s.vms).filter(([, r]) => r.pending || r.labCa || r.hostKey));
   const text = `${JSON.stringify({ version: 1, applied: sortedObject(s.applied), vms: sortedObject(vms) }, null, 2)}\n`;
   mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });
   writeFileAtomic(join(labDir, UP_STATE), text, 0o644);

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { sha256 } from '../../generator/common/text.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { API_HOST, onService, vms as vmsOf } from '../../generator/model/hosts.js';
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
+import { hostKeySecret } from '../../generator/secrets/paths.js';
 import { commandOutcome, type Failure, failureLines, failureOf } from '../base/failure.js';
 import { LocalRunner } from '../base/local.js';
 import type { Progress } from '../base/progress.js';
@@ -16,7 +18,8 @@ import { Vagrant } from './vagrant.js';
 
 /**
  * `labgen up`: the lab's VMs brought to what the lab folder says, then the cluster. In order:
- *   1. `vagrant status`, and the plan (plan.ts): per VM nothing, up, provision or reload;
+ *   1. `vagrant status`, and the plan (plan.ts): per VM nothing, up, provision or reload (its
+ *      common provisioner alone when only its SSH host key is new);
  *   2. each VM, one vagrant command at a time, control plane first (a worker joins it; a
  *      control plane that fails skips the workers, a worker that fails does not stop the next);
  *      the control plane's token step first when a worker will join (its token lives 24 h);
@@ -111,6 +114,21 @@ class UpRun {
     writeUpState(this.input.labDir, this.state);
   }
 
+  /** The sha256 of the VM's SSH host key (its public half) now: common.sh installs the key from the synced folder. */
+  private hostKeySha(vm: string): string | undefined {
+    const file = join(this.input.labDir, SECRETS_DIR, `${hostKeySecret(vm)}.pub`);
+    return existsSync(file) ? sha256(readFileSync(file)) : undefined;
+  }
+
+  /** What the VM's common provisioner installed, once it ran: the lab CA (or none yet) and the host key, as they were when it started. */
+  private ranCommon(vm: string, ca: string | undefined, hostKey: string | undefined): void {
+    const rec = this.record(vm);
+    if (ca) rec.labCa = ca;
+    else delete rec.labCa;
+    if (hostKey) rec.hostKey = hostKey;
+    else delete rec.hostKey;
+  }
+
   /** The lab CA's sha256 now, when the VMs' common.sh installs it (the registry is on) and apply.sh saved it. */
   private caSha(): string | undefined {
     const file = join(this.input.labDir, CA_FILE);
@@ -127,7 +145,13 @@ class UpRun {
         hint: 'vagrant status in the lab folder shows the same; is the provider running (libvirtd, VirtualBox)?',
       });
     }
-    const plan = planUp({ vms: vmsOf(this.input.lab), states, now: this.input.now, state: this.state });
+    const vms = vmsOf(this.input.lab);
+    const hostKeys = new Map<string, string>();
+    for (const { name } of vms) {
+      const key = this.hostKeySha(name);
+      if (key) hostKeys.set(name, key);
+    }
+    const plan = planUp({ vms, states, now: this.input.now, state: this.state, hostKeys });
     const slot = clusterSlot(plan.steps.map((s) => s.vm.name));
     this.progress = this.input.progress([...plan.steps.map((s) => s.vm.name), slot]);
     const result: UpResult = { vms: [], cluster: { slot, did: [], ok: false, failures: [] }, plan, notes: [...plan.notes], ok: false };
@@ -195,16 +219,13 @@ class UpRun {
     r.did.push(shown(args));
     this.progress.step(vm, op.kind === 'provision' && op.only === 'control-plane' ? 'the bootstrap token (control-plane provisioner)' : shown(args));
     const ca = this.caSha();
+    const hostKey = this.hostKeySha(vm);
     await this.vagrant.machine(vm, args, (e) => {
       if (e.kind === 'provisioner') this.progress.step(vm, `provisioner ${e.name}`);
       else if (e.kind === 'step') this.progress.step(vm, e.text);
     });
-    const rec = this.record(vm);
-    if (main) delete rec.pending;
-    if (runsCommon(s.state, op)) {
-      if (ca) rec.labCa = ca;
-      else delete rec.labCa;
-    }
+    if (main) delete this.record(vm).pending;
+    if (runsCommon(s.state, op)) this.ranCommon(vm, ca, hostKey);
     this.save();
   }
 
@@ -286,9 +307,10 @@ class UpRun {
       const args = opArgs(vm, op, this.input.lab.cluster.provider);
       step(`${vm}: the lab CA (provisioner common)`);
       const ca = this.caSha();
+      const hostKey = this.hostKeySha(vm);
       try {
         await this.vagrant.machine(vm, args, (e) => e.kind === 'step' && step(`${vm}: ${e.text}`));
-        this.record(vm).labCa = ca!;
+        this.ranCommon(vm, ca, hostKey);
         c.did.push(shown(args));
       } catch (e) {
         c.failures.push(failureOf(e, vm, 'common'));

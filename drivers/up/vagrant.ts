@@ -14,6 +14,9 @@ import { errorExit, MachineRun, parseLines, pluginsOf, statesOf, type VagrantEve
 /** Vagrant's words when a shell provisioner's script exits non-zero: "the output … should be in the log above", which the tail shows instead. */
 const SCRIPT_FAILED = /^The SSH command responded with a non-zero exit status/;
 
+/** What a failed `vagrant ssh -c` that said nothing on stderr is reported with, in place of its stdout. */
+export const SSH_SILENT = 'nothing on stderr (what it printed on stdout is not shown: it may hold credentials)';
+
 const shown = (args: string[]) => ['vagrant', ...args].join(' ');
 
 /** Why a command failed: the script's last lines, then Vagrant's own message (unless it only points at them); else stderr. */
@@ -57,11 +60,15 @@ export class Vagrant {
     if (r.code !== 0) throw new CommandError(vm, run.provisioner ?? `vagrant ${args[0]}`, shown(args), r.code, failureTail(run, r.stderr));
   }
 
-  /** A command's stdout on the VM (`vagrant ssh VM -c`, no terminal: the bytes as the command wrote them). */
+  /**
+   * A command's stdout on the VM (`vagrant ssh VM -c`, no terminal: the bytes as the command wrote
+   * them). A failure says what stderr said, never what stdout did: stdout is the data asked for,
+   * which may be a secret (the admin kubeconfig, with its client key) even when the command fails.
+   */
   async ssh(vm: string, step: string, command: string): Promise<string> {
     const args = ['ssh', vm, '--no-tty', '-c', command];
     const r = await this.runner.exec(this.script(args, false));
-    if (r.code !== 0) throw new CommandError(vm, step, shown(['ssh', vm, '-c', `'${command}'`]), r.code, tail(r.stderr || r.stdout));
+    if (r.code !== 0) throw new CommandError(vm, step, shown(['ssh', vm, '-c', `'${command}'`]), r.code, tail(r.stderr) || SSH_SILENT);
     return r.stdout;
   }
 }

@@ -1,9 +1,8 @@
 import { LocalRunner } from '../../drivers/base/local.js';
 import { progressFor } from '../../drivers/base/progress.js';
-import { endpointLines } from '../../drivers/up/endpoints.js';
 import { checkKubeconfig, kubeconfigTarget } from '../../drivers/up/kubeconfig.js';
 import { requirePrereqs } from '../../drivers/up/prereq.js';
-import { didNothing, upFailureLines, upTable } from '../../drivers/up/report.js';
+import { upReport } from '../../drivers/up/report.js';
 import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { DEFAULT_UP_TIMING, type UpResult, type UpTiming, upLab } from '../../drivers/up/up.js';
 import { type Io, ioOf } from '../common/io.js';
@@ -41,24 +40,8 @@ export async function upCommand(opts: UpCommandOptions): Promise<number> {
     ...(mergeInto ? { mergeInto } : {}),
   });
   opts.onResult?.(result);
-  report(result, p.lab, io);
+  const { out, err } = upReport(result, p.lab);
+  for (const l of out) io.out(l);
+  for (const l of err) io.err(l);
   return result.ok ? EXIT.ok : EXIT.failure;
-}
-
-function report(r: UpResult, lab: Parameters<typeof endpointLines>[0], io: Io): void {
-  io.out('');
-  for (const l of upTable(r)) io.out(l);
-  for (const n of r.notes) io.out(`note: ${n}`);
-  if (r.merged) {
-    io.out(`kubeconfig: the context ${lab.name} in ${r.merged.file}${r.merged.created ? ' (created)' : ''}; kubectl config use-context ${lab.name}`);
-    if (r.merged.modeWas !== undefined) io.out(`  ${r.merged.file} was mode ${r.merged.modeWas.toString(8)}: now 600 (it holds cluster-admin credentials)`);
-  }
-  if (!r.ok) {
-    const failed = [...r.vms.filter((v) => v.failure).map((v) => v.vm), ...r.cluster.failures.map((f) => (f.host === r.cluster.slot ? 'the cluster' : f.host))];
-    io.err(`labgen: up failed on ${[...new Set(failed)].join(', ')}; the other VMs are as they were (labgen up again resumes)`);
-    for (const l of upFailureLines(r)) io.err(`  ${l}`);
-    return;
-  }
-  io.out(didNothing(r) ? 'up to date: every VM runs as provisioned and k8s/ as applied; nothing to do' : `up: ${r.vms.length} VM(s) running, the cluster Ready`);
-  for (const l of endpointLines(lab, r.merged)) io.out(l);
 }

@@ -15,6 +15,8 @@ import { run, startHosts, type TestHost, type TestHostGroup } from '../support/t
 import { byHost, labOnHosts, type LabOnHosts, labYaml, push, remoteFile, STANDINS, status, uploadedPaths, writeLab } from './support.js';
 import { STATE_FILE } from '../../generator/common/layout.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
+import { retireScript, ROLLBACK_IN_PROGRESS } from '../../drivers/push/cutover.js';
+import { CUTOVERS, ORDER, startRollingGuard } from './rolling-guard.js';
 
 const ROLES = { pi1: ['storage', 'aptcache', 'compute'], pi2: ['compute'], pi3: ['compute'] };
 const KEYFILE = '/etc/NetworkManager/system-connections/lab-eth0.nmconnection';
@@ -219,6 +221,29 @@ describeE2e(
       const now = await guards();
       expect(now).toHaveLength(1);
       expect(now).not.toContain(token);
+    });
+
+    it('an older guard rolling back when a cut-over starts (the sleep branch: its PID): refused after the bound, the guard undisturbed; within it, its folder goes only once the rollback is done', async () => {
+      const pi1 = host('pi1');
+      const guard = await startRollingGuard(pi1);
+      try {
+        const refused = await pi1.exec(retireScript(1));
+        expect(refused.code).toBe(1);
+        expect(refused.stderr.trim()).toBe(
+          `${ROLLBACK_IN_PROGRESS}: the guard of an earlier push is putting its network config back (${guard.dir}, still after 1s); nothing of this push was placed: push again once it is done`,
+        );
+        expect((await pi1.exec(`ls ${CUTOVERS}`)).stdout.split('\n')).toContain('rolling');
+        expect(await guard.order()).toEqual([]);
+
+        const retiring = pi1.exec(`${retireScript()} && echo retired >> ${ORDER}`);
+        await guard.release();
+        const r = await retiring;
+        expect(r.code, r.stderr).toBe(0);
+        expect(await guard.order(), 'the folder went after the rollback ended, never under it').toEqual(['rolled-back', 'retired']);
+        expect((await pi1.exec(`ls -A ${CUTOVERS} 2>/dev/null || true`)).stdout).toBe('');
+      } finally {
+        await guard.release();
+      }
     });
 
     it('status: all in sync; a file edited on a Pi is reported as drifted (exit 1) until the next push', async () => {

@@ -6,7 +6,8 @@
  *
  * - the cut-over's timers (drivers/push/cutover.ts): systemd's default AccuracySec (1min) would
  *   fire them up to a minute late, so each gets a small one; a later cut-over retires the
- *   timers of an earlier one; the guard fires from its timer and rolls back;
+ *   timers of an earlier one; the guard fires from its timer and rolls back; a guard still
+ *   rolling back is waited for before its folder goes, and past the bound the push is refused;
  * - the restart handlers (drivers/push/handlers.ts): a unit setup.sh started after the files
  *   were placed is not restarted again, one it left alone is.
  */
@@ -18,13 +19,15 @@ import { sha256 } from '../../generator/common/text.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
 import { connectSsh, type SshRunner } from '../../drivers/base/ssh.js';
-import { cutover, type CutoverOptions, type CutoverResult, detached, retireScript, TIMER_ACCURACY } from '../../drivers/push/cutover.js';
+import { cutover, type CutoverOptions, type CutoverResult, detached, retireScript, ROLLBACK_IN_PROGRESS, TIMER_ACCURACY } from '../../drivers/push/cutover.js';
+import { upload } from '../../drivers/push/upload.js';
 import { runHandlers } from '../../drivers/push/handlers.js';
 import type { Change } from '../../drivers/push/plan.js';
 import { describeE2e } from '../support/prereq.js';
 import { NMCLI } from '../support/standins.js';
 import { generateKeyPair, run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 import { PI_SSHD } from './support.js';
+import { ORDER, oneFile, startRollingGuard } from './rolling-guard.js';
 import { startSystemd, stopSystemd, timers, unitProps } from './systemd.js';
 
 /** A cut-over's result for a message: its outcome and why (the confirmed one holds a session). */
@@ -143,6 +146,35 @@ describeE2e(
         await run('ip', ['addr', 'del', `${badIp}/24`, 'dev', group!.bridge]);
       }
     }, 60_000);
+
+    it('an older guard rolling back (its systemd service running) when a cut-over starts: refused after the bound, nothing placed, the guard undisturbed; within it, its folder goes only once the rollback is done', async () => {
+      const guard = await startRollingGuard(host);
+      const service = 'labgen-guard-rolling.service';
+      try {
+        expect(await unitProps(host, service, ['ActiveState'])).toEqual({ ActiveState: 'active' });
+        // the new cut-over's upload, as cutover() runs it (retireScript before anything is placed), with a bound of 1 s
+        const next = '/tmp/labgen-next.conf';
+        const remote = await connect(host.ip);
+        const refused = await upload(remote, oneFile(next, 'next config\n').map((c) => c.file), { beforePlace: retireScript(1) }, 'cut-over').then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        remote.close();
+        expect(refused?.message).toContain(`${ROLLBACK_IN_PROGRESS}: the guard of an earlier push is putting its network config back (${guard.dir}, still after 1s); nothing of this push was placed`);
+        expect((await host.exec(`ls -A /tmp | grep labgen-next || echo none`)).stdout.trim(), 'no file and no temp of it').toBe('none');
+        expect(await folders()).toContain('rolling');
+        expect(await unitProps(host, service, ['ActiveState'])).toEqual({ ActiveState: 'active' });
+
+        const retiring = host.exec(`${retireScript()} && echo retired >> ${ORDER}`);
+        await guard.release();
+        const r = await retiring;
+        expect(r.code, r.stderr).toBe(0);
+        expect(await guard.order(), 'the folder went after the rollback ended, never under it').toEqual(['rolled-back', 'retired']);
+        expect(await folders()).toEqual([]);
+      } finally {
+        await guard.release();
+      }
+    });
 
     it('restart handlers: a unit setup.sh started after the files were placed is not restarted again; a unit it left alone is', async () => {
       const unit = 'labgen-probe';

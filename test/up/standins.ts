@@ -14,6 +14,10 @@
  *   plugins          what `vagrant plugin list --machine-readable` prints
  *   not-ready        how many `kubectl get nodes` answers list the workers NotReady
  *   kubectl-fail     a part of kubectl's arguments: a call that has it fails
+ *   ssh-fail         present: `vagrant ssh -c` prints what it would and exits 1, nothing on stderr
+ *   hostkey/VM       the public half of the SSH host key VM's common provisioner last installed:
+ *                    what `ssh-keygen -y` reads from the private key in the synced folder, where
+ *                    common.sh's labgen-host-key takes it from
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +26,8 @@ import { REPO_ROOT } from '../support/generated.js';
 
 const VAGRANT = String.raw`#!/bin/bash
 # labgen test stand-in for vagrant (no VM can run here): prints Vagrant's --machine-readable lines
-# for up, provision, reload, status, ssh -c and plugin list; VM states in $bed/state; records argv.
+# for up, provision, reload, status, ssh -c and plugin list; VM states in $bed/state; records argv;
+# the common provisioner keeps the host key it was given in $bed/hostkey.
 set -u
 bed=${'$'}{LABGEN_STANDIN_BED:?}
 echo "vagrant $*" >>"$bed/log"
@@ -51,6 +56,10 @@ provisioner() { # VM NAME: run one shell provisioner
 assumes that this means the command failed. The output for this command
 should be in the log above. Please read the output to determine what
 went wrong."
+  fi
+  if [ "$p" = common ]; then # the host key common.sh installs (labgen-host-key), as sshd would then offer it
+    mkdir -p "$bed/hostkey" && ssh-keygen -y -f ".labgen/secrets/hostkeys/$vm/ssh_host_ed25519_key" >"$bed/hostkey/$vm" ||
+      fail_exit "labgen-host-key: no host key for $vm in the synced folder (stand-in)"
   fi
   if [ "$p" = control-plane ]; then # what control-plane.sh leaves in the synced folder (a share's mode, not 0600)
     mkdir -p .labgen/secrets && cp "$bed/admin.conf" .labgen/secrets/admin.kubeconfig && chmod 0644 .labgen/secrets/admin.kubeconfig
@@ -109,7 +118,8 @@ case "$cmd" in
     mr "$vm" action "$cmd" end ;;
   ssh)
     [ "$(state_of "$vm")" = running ] || { echo "VM must be running to open SSH connection." >&2; exit 1; }
-    if [ "$command" = 'sudo cat /etc/kubernetes/admin.conf' ]; then cat "$bed/admin.conf"; fi ;;
+    if [ "$command" = 'sudo cat /etc/kubernetes/admin.conf' ]; then cat "$bed/admin.conf"; fi
+    if [ -e "$bed/ssh-fail" ]; then exit 1; fi ;;
   *) fail_exit "stand-in: $cmd is not simulated" ;;
 esac
 `;
@@ -161,6 +171,10 @@ export interface StandInBed {
   failing(lines: string[]): void;
   /** kubectl calls with this in their arguments fail; '' for none */
   kubectlFailing(part: string): void;
+  /** whether `vagrant ssh -c` fails after printing its output (nothing on stderr) */
+  sshFailing(on: boolean): void;
+  /** the public key VM's common provisioner last installed (`ssh-keygen -y` of the key it was given), or undefined */
+  installedHostKey(vm: string): string | undefined;
   cleanup(): void;
 }
 
@@ -217,6 +231,8 @@ export function standInBed(o: { admin: string; plugins?: string; notReady?: numb
     state: (vm) => (existsSync(join(dir, 'state', vm)) ? readFileSync(join(dir, 'state', vm), 'utf8').trim() : 'not_created'),
     failing: (lines) => writeFileSync(join(dir, 'fail'), lines.map((l) => `${l}\n`).join('')),
     kubectlFailing: (part) => writeFileSync(join(dir, 'kubectl-fail'), part),
+    sshFailing: (on) => (on ? writeFileSync(join(dir, 'ssh-fail'), '') : rmSync(join(dir, 'ssh-fail'), { force: true })),
+    installedHostKey: (vm) => (existsSync(join(dir, 'hostkey', vm)) ? readFileSync(join(dir, 'hostkey', vm), 'utf8').trim() : undefined),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -21,10 +21,10 @@ export function writeLab(labFile: string, doc: unknown): void {
   writeFileSync(labFile, yaml.dump(doc, { lineWidth: -1 }));
 }
 
-/** `labgen generate` in-process; its output. */
-export async function regenerate(labFile: string): Promise<{ code: number; out: string }> {
+/** `labgen generate` in-process (with --new-secrets when asked); its output. */
+export async function regenerate(labFile: string, opts: { newSecrets?: boolean } = {}): Promise<{ code: number; out: string }> {
   const out: string[] = [];
-  const code = await generate({ lab: labFile }, { out: (l) => out.push(l), err: (l) => out.push(l), tty: false, interactive: false });
+  const code = await generate({ lab: labFile, ...opts }, { out: (l) => out.push(l), err: (l) => out.push(l), tty: false, interactive: false });
   return { code, out: out.join('\n') };
 }
 

@@ -6,11 +6,13 @@
  * The tests run in order on one lab folder: each starts from where the last one left it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { UP_STATE } from '../../generator/common/layout.js';
+import { KNOWN_HOSTS, SECRETS_DIR, UP_STATE } from '../../generator/common/layout.js';
+import { hostKeySecret } from '../../generator/secrets/paths.js';
+import { SSH_SILENT } from '../../drivers/up/vagrant.js';
 import { EXIT } from '../../generator/errors.js';
 import { describeE2e } from '../support/prereq.js';
 import { removeDir } from '../support/tree.js';
@@ -26,11 +28,22 @@ const FAST = { pollMs: 20, readyTimeoutMs: 120_000 };
 /** The real kubectl (the stand-in is only on the PATH the runs get). */
 const realKubectl = (args: string[]) => spawnSync('kubectl', args, { encoding: 'utf8' });
 
-describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kubectl', 'base64', 'stat'] }, () => {
+/** `TYPE BASE64` of a public key line (no comment). */
+const keyOf = (line: string | undefined) => line?.trim().split(/\s+/).slice(0, 2).join(' ');
+
+describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kubectl', 'base64', 'stat', 'ssh-keygen'] }, () => {
   let lab: { dir: string; labFile: string };
   let bed: StandInBed;
   const up = (extra: { mergeKubeconfig?: boolean } = {}) => runUp({ lab: lab.labFile, env: bed.env, timing: FAST, ...extra });
   const mode = (rel: string) => statSync(join(lab.dir, rel)).mode & 0o777;
+  /** The key .labgen/known_hosts pins for `name`, as the real ssh-keygen finds it (the file laptop/ssh_config checks the VMs against). */
+  const pinned = (name: string) => {
+    const r = spawnSync('ssh-keygen', ['-F', name, '-f', join(lab.dir, KNOWN_HOSTS)], { encoding: 'utf8' });
+    const lines = r.stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines, `${name} in ${KNOWN_HOSTS}: ${r.stdout}${r.stderr}`).toHaveLength(1);
+    return keyOf(lines[0]!.split(/\s+/).slice(1).join(' '));
+  };
+  const hostKeyPub = (vm: string) => readFileSync(join(lab.dir, SECRETS_DIR, `${hostKeySecret(vm)}.pub`), 'utf8');
 
   beforeAll(async () => {
     lab = await generatedLabDir('rpi-slurm', { cluster: { provider: 'libvirt', workers: { count: 1 } } });
@@ -83,6 +96,10 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
     for (const secret of ['registry-password', 'grafana-admin-password'])
       expect(out).not.toContain(readFileSync(join(lab.dir, '.labgen/secrets', secret), 'utf8').trim());
     expect(existsSync(join(lab.dir, UP_STATE))).toBe(true);
+    // each VM's common provisioner installed the host key known_hosts pins for it, under each of its names
+    for (const vm of [CP, W]) for (const name of [vm, `${vm}.home.lab`]) expect(keyOf(bed.installedHostKey(vm)), `${vm} as ${name}`).toBe(pinned(name));
+    // the guide says what up just did: the lab registry is on, so the VMs were provisioned again for the lab CA
+    expect(readFileSync(join(lab.dir, 'README.md'), 'utf8')).toMatch(/provisions the VMs again once the lab CA exists \(so containerd\s+trusts the lab registry\)/);
   });
 
   it('a second up does nothing: the prerequisites and vagrant status only, no kubectl, no apply', async () => {
@@ -91,6 +108,56 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
     expect(r.code, shownRun(r)).toBe(EXIT.ok);
     expect(bed.calls()).toEqual(['vagrant plugin list --machine-readable', 'vagrant status --machine-readable']);
     expect(r.out).toContain('up to date: every VM runs as provisioned and k8s/ as applied; nothing to do');
+  });
+
+  it('after labgen generate --new-secrets made a VM a new host key: only its common provisioner runs (it installs the key), the key known_hosts now pins; the next up does nothing', async () => {
+    const before = { cp: bed.installedHostKey(CP), w: hostKeyPub(W) };
+    rmSync(join(lab.dir, SECRETS_DIR, 'hostkeys', W), { recursive: true });
+    const g = await regenerate(lab.labFile, { newSecrets: true });
+    expect(g.code, g.out).toBe(0);
+    expect(hostKeyPub(W)).not.toBe(before.w);
+    expect(pinned(W)).toBe(keyOf(hostKeyPub(W))); // re-pinned: ssh -F laptop/ssh_config now expects the new key
+    expect(keyOf(bed.installedHostKey(W))).not.toBe(pinned(W));
+    bed.clearCalls();
+    let r = await up();
+    expect(r.code, shownRun(r)).toBe(EXIT.ok);
+    expect(bed.vagrantCalls().slice(1)).toEqual([
+      'vagrant status --machine-readable',
+      `vagrant provision ${W} --provision-with common --machine-readable`,
+      `vagrant ssh ${CP} --no-tty -c sudo cat /etc/kubernetes/admin.conf`,
+    ]);
+    expect(r.result!.vms.find((v) => v.vm === W)!.why).toEqual(['a new SSH host key']);
+    for (const name of [W, `${W}.home.lab`]) expect(keyOf(bed.installedHostKey(W)), name).toBe(pinned(name));
+    expect(bed.installedHostKey(CP)).toBe(before.cp);
+    bed.clearCalls();
+    r = await up();
+    expect(r.code, shownRun(r)).toBe(EXIT.ok);
+    expect(bed.calls()).toEqual(['vagrant plugin list --machine-readable', 'vagrant status --machine-readable']);
+  });
+
+  it('a `vagrant ssh` for the admin kubeconfig that fails after printing it: the failure named, what it printed (the client key) never shown', async () => {
+    rmSync(join(lab.dir, ADMIN)); // the cluster step fetches it again
+    bed.sshFailing(true);
+    bed.clearCalls();
+    let r: Awaited<ReturnType<typeof up>>;
+    try {
+      r = await up();
+    } finally {
+      bed.sshFailing(false);
+    }
+    const shown_ = shownRun(r);
+    expect(r.code, shown_).toBe(EXIT.failure);
+    expect(r.err).toEqual([
+      'labgen: up failed on the cluster; the other VMs are as they were (labgen up again resumes)',
+      `  cluster: failed at kubeconfig: \`vagrant ssh ${CP} -c 'sudo cat /etc/kubernetes/admin.conf'\` exited 1`,
+      `      ${SSH_SILENT}`,
+    ]);
+    for (const secret of [Buffer.from('stand-in admin key').toString('base64'), 'client-key-data', 'client-certificate-data']) expect(shown_).not.toContain(secret);
+    expect(existsSync(join(lab.dir, ADMIN))).toBe(false);
+    bed.clearCalls();
+    r = await up();
+    expect(r.code, shownRun(r)).toBe(EXIT.ok);
+    expect(mode(ADMIN)).toBe(0o600);
   });
 
   it('--merge-kubeconfig: the lab as one context of ~/.kube/config (a stale one of its name replaced, the others untouched, 0600), read by the real kubectl', async () => {

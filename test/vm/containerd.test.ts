@@ -7,13 +7,14 @@
  * Real here: the containerd binaries (Debian trixie's 1.7 as `containerd-1.7`, sid's 2.x as
  * `containerd-2`, Debian 12's own 1.6 as `containerd`: the packages .ci/run installs) as the VM's
  * containerd and as the reader of the config it placed (`containerd --config … config dump`);
- * apt reading the Docker source it wrote; gpg checking a downloaded key; the helper's own `fits`
+ * apt reading the Docker source it wrote; gpg checking a key there before or downloaded; Docker's
+ * real apt key (as Debian's extrepo-offline-data ships it: .ci/run installs it); the helper's own `fits`
  * in bash against containerdFits. Stand-ins, named in the tests, where a test host cannot do the
  * real thing (no systemd as PID 1, no network): systemctl, and curl and apt-get, which record their
  * calls; the apt-get stand-in's `install containerd.io` puts a real containerd binary in place.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ import { SYSTEMCTL } from '../support/standins.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
 const HELPER = 'provision/files/usr/local/sbin/labgen-containerd';
+/** Docker's apt signing key, as Debian's extrepo-offline-data ships it (the test hosts see the machine's files) */
+const DOCKER_KEY = '/usr/share/extrepo/offline-data/debian/bookworm/docker-ce.asc';
 const CONFIG_V2 = 'provision/files/etc/containerd/config-v2.toml';
 const CONFIG_V3 = 'provision/files/etc/containerd/config-v3.toml';
 const ROOTFS = 'provision/files/';
@@ -212,6 +215,7 @@ const SCENARIOS = {
   debian: '1.35', // Debian 12's own containerd 1.6: containerd.io comes from Docker's repository
   ubuntu: '1.37', // Ubuntu 24.04, no containerd, and the repository gives none that fits
   badkey: '1.37', // the key downloaded is not Docker's
+  wrongkey: '1.37', // a key that is not Docker's already at Docker's keyring path
 } as const;
 type Scenario = keyof typeof SCENARIOS;
 
@@ -252,6 +256,9 @@ describeE2e(
       expect(made.status, made.stderr).toBe(0);
       testKey = gpg('--armor', '--export').stdout;
       testFingerprint = /^fpr:+([0-9A-F]+):/m.exec(gpg('--with-colons', '--list-keys').stdout)![1]!;
+      if (!existsSync(DOCKER_KEY)) throw new Error(`${DOCKER_KEY}: missing; Debian's extrepo-offline-data has it (.ci/run installs it)`);
+      const dockerFpr = /^fpr:+([0-9A-F]+):/m.exec(gpg('--with-colons', '--show-keys', DOCKER_KEY).stdout)?.[1];
+      expect(dockerFpr, `${DOCKER_KEY} is Docker's key`).toBe(UPSTREAM.containerdApt.keyFingerprint);
 
       group = await startHosts(Object.keys(SCENARIOS).length, {
         names: Object.keys(SCENARIOS),
@@ -260,7 +267,9 @@ describeE2e(
           '/usr/local/sbin/curl': { content: CURL, mode: 0o755 },
           '/usr/local/sbin/apt-get': { content: APT_GET, mode: 0o755 },
           ...(h.name === 'ubuntu' ? { '/etc/os-release': UBUNTU_NOBLE } : {}),
-          ...(h.name === 'badkey' ? { '/var/lib/standin/curl-response': testKey } : { '/etc/apt/keyrings/docker.asc': 'a key placed before (test)\n' }),
+          ...(h.name === 'badkey'
+            ? { '/var/lib/standin/curl-response': testKey }
+            : { '/etc/apt/keyrings/docker.asc': h.name === 'wrongkey' ? testKey : readFileSync(DOCKER_KEY, 'utf8') }),
           ...(h.name === 'debian' ? { '/var/lib/standin/containerd.io': `${bin.c2}\n` } : {}),
         }),
       });
@@ -271,7 +280,7 @@ describeE2e(
         const installed = { c17: bin.c17, c2: bin.c2 }[s as 'c17' | 'c2'];
         const setup = [
           'rm -f /usr/local/bin/containerd',
-          ...(s === 'ubuntu' ? ['rm -f /usr/bin/containerd'] : []),
+          ...(s === 'ubuntu' || s === 'wrongkey' ? ['rm -f /usr/bin/containerd'] : []),
           ...(s === 'badkey' ? ['rm -f /etc/apt/keyrings/docker.asc'] : []),
           ...(installed ? [`ln -s ${installed} /usr/local/bin/containerd`] : []),
         ];
@@ -394,6 +403,38 @@ describeE2e(
       const other = await host.exec(RUN);
       expect(other.code).toBe(1);
       expect(other.stderr).toContain("labgen-containerd: this VM runs fedora: Docker's apt repository has containerd.io for debian and ubuntu only");
+    });
+
+    it("a key that is not Docker's already at /etc/apt/keyrings/docker.asc (real gpg reads it): refused, left as it was, no source, no download, no apt-get; once it is gone, Docker's real key is downloaded (curl stand-in) and installed", async () => {
+      const host = group.host('wrongkey');
+      const keyring = '/etc/apt/keyrings/docker.asc';
+      await host.exec(': > /var/log/standin.log');
+      const r = await host.exec(RUN);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `labgen-containerd: ${keyring} is not Docker's apt key (fingerprint ${testFingerprint}, expected ${UPSTREAM.containerdApt.keyFingerprint}): nothing installed; remove it and labgen-containerd downloads Docker's`,
+      );
+      expect(await host.readFile(keyring)).toBe(testKey);
+      expect((await host.exec('test -e /etc/apt/sources.list.d/docker.sources || echo none')).stdout.trim()).toBe('none');
+      expect((await log(host)).split('\n').filter((c) => /^(curl|apt-get) /.test(c))).toEqual([]);
+
+      // Docker's key with another key after it: apt would trust both for Docker's repository
+      await host.writeFile(keyring, `${readFileSync(DOCKER_KEY, 'utf8')}${testKey}`);
+      const both = await host.exec(RUN);
+      expect(both.code).toBe(1);
+      expect(both.stderr.trim()).toBe(
+        `labgen-containerd: ${keyring} is not Docker's apt key (fingerprint ${UPSTREAM.containerdApt.keyFingerprint} ${testFingerprint}, expected ${UPSTREAM.containerdApt.keyFingerprint}): nothing installed; remove it and labgen-containerd downloads Docker's`,
+      );
+
+      await host.exec(`rm ${keyring}`);
+      await host.writeFile('/var/lib/standin/curl-response', readFileSync(DOCKER_KEY, 'utf8'));
+      const fetched = await host.exec(RUN);
+      // the key and the source are in place; then the repository (apt-get stand-in) gives no containerd that fits 1.37
+      expect(fetched.stderr.trim()).toBe('labgen-containerd: containerd.io gave containerd (none), which does not fit Kubernetes 1.37 either (2.3.0 2.2.0 or later)');
+      expect(await host.readFile(keyring)).toBe(readFileSync(DOCKER_KEY, 'utf8'));
+      expect((await host.exec(`stat -c %a ${keyring}`)).stdout.trim()).toBe('644');
+      expect((await log(host)).split('\n').filter((c) => /^curl /.test(c))).toHaveLength(1);
+      expect(await host.readFile('/etc/apt/sources.list.d/docker.sources')).toContain(`Signed-By: ${keyring}\n`);
     });
   },
 );
