@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
-import { EXIT, LabgenError } from '../../generator/errors.js';
+import { KNOWN_HOSTS } from '../../generator/common/layout.js';
 import { authorizedKeys } from '../../generator/lab-folder/authorized-keys.js';
-import { type LabFolder, openLabFolder } from '../../generator/lab-folder/open.js';
+import { chosenPis, currentPiFiles } from '../../generator/lab-folder/current.js';
+import { openLabFolder } from '../../generator/lab-folder/open.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import type { ImageIdentity } from '../../generator/plan/image/index.js';
 import type { PiFacts, PiOs } from '../../generator/plan/pi/part.js';
@@ -32,33 +32,12 @@ export interface ImageJobs {
   knownHosts: KnownHostsFile;
 }
 
-/**
- * The Pis' files, refusing a lab folder that is not what lab.yaml makes (the image bakes in what
- * generate wrote), as push does (exit 1: the folder is behind, the input is not wrong).
- */
-function piFiles(p: LabFolder, nodes: string[]): FileSpec[] {
-  const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
-  const stale = mine.filter((d) => d.action !== 'identical' && d.action !== 'kept');
-  // an image needs every secret, its host key pinned in known_hosts too: that pin is how labgen knows the Pi once it boots
-  const missing = p.secrets.missing;
-  if (stale.length || missing.length) {
-    const what = [...stale.map((d) => `${d.path} (${d.action})`), ...missing.map((m) => `${SECRETS_DIR}/${m} (missing)`)];
-    throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; no image was made:\n${what.map((w) => `  ${w}`).join('\n')}`, {
-      hint: 'run `labgen generate` first (an image holds the files it writes)',
-    });
-  }
-  return mine.map((d) => (d.action === 'kept' && d.current !== undefined ? { ...d.spec!, contents: d.current } : d.spec!));
-}
-
 /** The Pis named (every Pi when none is), each with what its image needs. */
 export function loadImageJobs(opts: { lab: string }, nodes: string[]): ImageJobs {
   const p = openLabFolder(opts.lab);
-  const all = p.lab.pis.nodes.map((n) => n.name);
-  const unknown = nodes.filter((n) => !all.includes(n));
-  if (unknown.length)
-    throw new LabgenError(EXIT.badInput, `not a Pi of this lab: ${unknown.join(', ')}`, { hint: `the lab's Pis: ${all.join(', ') || '(none)'}` });
-  const chosen = nodes.length ? [...new Set(nodes)] : all;
-  const files = piFiles(p, chosen);
+  const chosen = chosenPis(p, nodes);
+  // an image needs every secret and its host key pinned: that pin is how labgen knows the Pi once it boots
+  const files = currentPiFiles(p, chosen, { nothing: 'no image was made', why: 'an image holds the files it writes', pins: true });
   const keys = authorizedKeys(p.labDir, p.secrets.secrets.sshKey.public, p.lab.pis.authorizedKeys);
   const jobs = chosen.map((node): ImageJob => {
     const index = p.lab.pis.nodes.findIndex((n) => n.name === node);

@@ -1,6 +1,7 @@
 import { KNOWN_HOSTS, SECRETS_DIR } from '../common/layout.js';
 import { EXIT, LabgenError } from '../errors.js';
 import { KNOWN_HOSTS_ENTRY } from '../secrets/store.js';
+import type { FileSpec } from '../plan/file-spec.js';
 import type { Decision } from '../writer/decide.js';
 import type { LabFolder } from './open.js';
 
@@ -23,4 +24,20 @@ export function requireCurrent(p: LabFolder, mine: readonly Decision[], o: { not
   throw new LabgenError(EXIT.failure, `the lab folder is out of date with lab.yaml; ${o.nothing}:\n${what.map((w) => `  ${w}`).join('\n')}`, {
     hint: `run \`labgen generate\` first (${o.why})`,
   });
+}
+
+/** The Pis a command names, each once (every Pi of the lab when none is); a name lab.yaml lacks is bad input. */
+export function chosenPis(p: LabFolder, nodes: readonly string[]): string[] {
+  const all = p.lab.pis.nodes.map((n) => n.name);
+  const unknown = nodes.filter((n) => !all.includes(n));
+  if (unknown.length)
+    throw new LabgenError(EXIT.badInput, `not a Pi of this lab: ${unknown.join(', ')}`, { hint: `the lab's Pis: ${all.join(', ') || '(none)'}` });
+  return nodes.length ? [...new Set(nodes)] : all;
+}
+
+/** The Pis' files as the lab folder holds them (a kept hand edit as kept), once `requireCurrent` says the folder is current. */
+export function currentPiFiles(p: LabFolder, nodes: readonly string[], o: Parameters<typeof requireCurrent>[2]): FileSpec[] {
+  const mine = p.decisions.filter((d) => d.spec?.kind === 'pi' && nodes.includes(d.spec.host ?? ''));
+  requireCurrent(p, mine, o);
+  return mine.map((d) => (d.action === 'kept' && d.current !== undefined ? { ...d.spec!, contents: d.current } : d.spec!));
 }
