@@ -2,6 +2,7 @@ import type { Lab } from './defaults.js';
 import { type Address, API_HOST, gatewayAliases, nodeAddresses, serviceAddresses } from './hosts.js';
 import { inRange, intToIp, ipToInt, overlaps, parseRange, parseSubnet, type Range, rangeText } from './ip.js';
 import { SERVICE_KEYS, serviceSpec } from './services.js';
+import { newestRelease, oldestSlurmFor, type PiRelease, SLURM_OF_RELEASE, slurmFit } from './slurm-releases.js';
 
 /**
  * Cross-field rules of lab.yaml. Each returns every problem it finds as `path: message`,
@@ -190,8 +191,42 @@ const slurm: Rule = (lab) => {
     else if (!roles.get(n)!.includes('compute')) problems.push(`slurm.nodes[${i}]: "${n}" runs Slurm jobs, so it needs role compute (roles: ${roles.get(n)!.join(', ')})`);
     if (nodes.indexOf(n) !== i) problems.push(`slurm.nodes[${i}]: "${n}" is listed twice`);
   });
-  return problems;
+  return [...problems, ...slurmReleases(lab)];
 };
+
+/**
+ * Every slurmd within reach of slurmctld's Slurm (slurm-releases.ts): each Pi runs the Slurm of its
+ * release, so a lab mixing releases may hold two Slurms that cannot talk; its nodes would never
+ * register (and trixie's slurmd, which waits for its config, fails to start after systemd's timeout).
+ * slurmctld in k8s is built from the newest release of the nodes (plan/k8s/slurm-image.ts).
+ */
+function slurmReleases(lab: Lab): string[] {
+  const { controller, nodes } = lab.slurm!;
+  const releaseOf = new Map(lab.pis.nodes.map((p) => [p.name, (p.os ?? lab.pis.os) as PiRelease]));
+  const known = nodes.filter((n) => releaseOf.has(n));
+  let ctl: PiRelease | undefined;
+  let who: string;
+  if (controller === 'k8s') {
+    ctl = newestRelease(known.map((n) => releaseOf.get(n)!));
+    who = `slurmctld in k8s (built from ${ctl}, the newest release of slurm.nodes)`;
+  } else {
+    ctl = releaseOf.get(controller);
+    who = `slurmctld on ${controller} (${ctl})`;
+  }
+  if (!ctl) return [];
+  const slurm = (r: PiRelease) => `Slurm ${SLURM_OF_RELEASE[r]}`;
+  return nodes.flatMap((n, i) => {
+    const node = releaseOf.get(n);
+    if (!node || n === controller) return [];
+    const fit = slurmFit(ctl, node);
+    if (fit === 'ok') return [];
+    const why =
+      fit === 'newer'
+        ? `newer than ${who}, ${slurm(ctl)}: slurmctld must be at least as new as every slurmd`
+        : `too old for ${who}, ${slurm(ctl)}, which talks to slurmd ${oldestSlurmFor(ctl)} and newer`;
+    return [`slurm.nodes[${i}]: "${n}" runs ${node}, ${slurm(node)}, ${why}; put the Slurm Pis on one Raspberry Pi OS release (pis.nodes[].os)`];
+  });
+}
 
 /** Services that only work with another one. */
 const serviceNeeds: Rule = (lab) => {
@@ -277,8 +312,8 @@ const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] =
   },
   {
     check: slurm,
-    says: '`slurm.controller` is `k8s` or the name of a Pi; `slurm.ip` is required with `k8s` and allowed only with it; every name in `slurm.nodes` is a Pi with role compute, listed once.',
-    keys: ['slurm.controller', 'slurm.ip', 'slurm.nodes'],
+    says: "`slurm.controller` is `k8s` or the name of a Pi; `slurm.ip` is required with `k8s` and allowed only with it; every name in `slurm.nodes` is a Pi with role compute, listed once; each Slurm Pi's Slurm (that of its Raspberry Pi OS release: bullseye 20.11, bookworm 22.05, trixie 24.11) can talk to slurmctld's: not newer, and at most two major releases older (three for 24.11), so bookworm and trixie never share a Slurm cluster.",
+    keys: ['slurm.controller', 'slurm.ip', 'slurm.nodes', 'pis.os', 'pis.nodes[].os'],
   },
   {
     check: serviceNeeds,

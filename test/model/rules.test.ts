@@ -58,6 +58,16 @@ describe('valid labs', () => {
     expect(problems(base())).toEqual([]);
   });
 
+  it('a bullseye Slurm node (Slurm 20.11) works with a bookworm slurmctld (22.05, two majors on)', () => {
+    expect(problems(variant((l) => (l.pis.nodes[2].os = 'bullseye')))).toEqual([]);
+    const piController = (l: Raw) => {
+      l.slurm.controller = 'node02';
+      delete l.slurm.ip;
+      l.pis.nodes[2].os = 'bullseye';
+    };
+    expect(problems(variant(piController))).toEqual([]);
+  });
+
   it('labs/rpi-slurm/lab.yaml (the seed 003 lab) loads', () => {
     const lab = loadLab(join(ROOT, 'labs/rpi-slurm/lab.yaml'));
     expect(lab.name).toBe('homelab');
@@ -283,6 +293,25 @@ const RULE_CASES: [string, (lab: Raw) => void, string[]][] = [
   ],
   ['a Slurm node that is not a Pi', (l) => l.slurm.nodes.push('kv-worker-0'), ['slurm.nodes[2]: "kv-worker-0" is not the name of a Pi in pis.nodes']],
   ['a Slurm node twice', (l) => l.slurm.nodes.push('node02'), ['slurm.nodes[2]: "node02" is listed twice']],
+  // Slurm releases that can talk: Raspberry Pi OS bookworm has Slurm 22.05, trixie 24.11
+  [
+    'a trixie Slurm node of a bookworm controller Pi',
+    (l) => {
+      l.slurm.controller = 'node02';
+      delete l.slurm.ip;
+      l.pis.nodes[2].os = 'trixie';
+    },
+    [
+      'slurm.nodes[1]: "node03" runs trixie, Slurm 24.11, newer than slurmctld on node02 (bookworm), Slurm 22.05: slurmctld must be at least as new as every slurmd; put the Slurm Pis on one Raspberry Pi OS release (pis.nodes[].os)',
+    ],
+  ],
+  [
+    'a bookworm Slurm node beside a trixie one, slurmctld in k8s',
+    (l) => (l.pis.nodes[1].os = 'trixie'),
+    [
+      'slurm.nodes[1]: "node03" runs bookworm, Slurm 22.05, too old for slurmctld in k8s (built from trixie, the newest release of slurm.nodes), Slurm 24.11, which talks to slurmd 23.02 and newer; put the Slurm Pis on one Raspberry Pi OS release (pis.nodes[].os)',
+    ],
+  ],
 ];
 
 describe('each cross-field rule reports its problem with the path', () => {

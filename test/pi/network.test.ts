@@ -219,7 +219,8 @@ describe('pi network: the files each OS gets', () => {
   it('a node\'s os overrides pis.os for that node only', () => {
     const base = loadLabWith(LAB_FILE);
     const nodes = base.pis.nodes.map((n) => (n.name === 'node02' ? { ...n, os: 'bullseye' } : n.name === 'node03' ? { ...n, os: 'trixie' } : n));
-    const p = planOf({ pis: { os: 'bookworm', nodes } });
+    // Slurm on the bookworm Pis only: bullseye's Slurm and trixie's cannot share a cluster (rules.ts)
+    const p = planOf({ pis: { os: 'bookworm', nodes }, slurm: { nodes: ['node04', 'node05'] } });
     expect(p.rootfs('node02', DHCPCD)).toBeDefined();
     expect(p.rootfs('node02', KEYFILE)).toBeUndefined();
     expect(p.setup('node02')).toContain('systemctl restart dhcpcd');

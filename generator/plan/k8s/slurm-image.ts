@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Lab } from '../../model/defaults.js';
-import type { PI_OS } from '../../model/schema.js';
+import { newestRelease, type PiRelease, SLURM_OF_RELEASE } from '../../model/slurm-releases.js';
 import { SECRETS_DIR } from '../../common/layout.js';
 import { SECRET } from '../../secrets/paths.js';
 import { REGISTRY_USER } from '../../secrets/store.js';
@@ -16,10 +16,9 @@ import { registryHost } from './registry.js';
  * The four files are templates/k8s/slurm/{Dockerfile,entrypoint.sh,slurm-exporter.py,build-and-push.sh}.ejs.
  */
 
-type Release = (typeof PI_OS)[number];
-const RELEASE_ORDER: readonly Release[] = ['bullseye', 'bookworm', 'trixie'];
+type Release = PiRelease;
 /** Slurm in each Debian release (Raspberry Pi OS follows Debian's packages). */
-export const SLURM_OF_RELEASE: Readonly<Record<Release, string>> = { bullseye: '20.11', bookworm: '22.05', trixie: '24.11' };
+export { SLURM_OF_RELEASE };
 
 /** Port of labgen's Slurm exporter (beside slurmctld; Prometheus scrapes it). */
 export const SLURM_EXPORTER_PORT = 9341;
@@ -31,7 +30,7 @@ const IDS = { munge: 990, slurm: 991 } as const;
 /** The newest Debian release among the Slurm Pis: slurmctld may be newer than a slurmd, never older. */
 export function slurmRelease(lab: Lab): Release {
   const releases = (lab.slurm?.nodes ?? []).map((name) => lab.pis.nodes.find((n) => n.name === name)?.os ?? lab.pis.os);
-  return RELEASE_ORDER.filter((r) => releases.includes(r)).pop() ?? lab.pis.os;
+  return newestRelease(releases) ?? lab.pis.os;
 }
 
 export function dockerfile(lab: Lab): string {
