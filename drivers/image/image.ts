@@ -14,6 +14,7 @@ import type { ImageJob, ImageJobs } from './jobs.js';
 import { pathsToLookUp, type StatOf, statPaths } from './ext4.js';
 import { copySparse, type OnBytes, unxzSparse, xzSize } from './sparse.js';
 import { requireTools, type Tool } from './tools.js';
+import { alive } from '../../generator/writer/debris.js';
 
 /**
  * `labgen image`: per Pi, a copy of a Raspberry Pi OS image that boots straight into that Pi's
@@ -141,16 +142,6 @@ class Debris {
   end(): void {
     this.clear();
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, this.onSignal);
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

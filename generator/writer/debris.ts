@@ -18,7 +18,7 @@ import { JOURNAL, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
  * Whether a labgen of this pid may still be writing. Not this process: when it looks, it has
  * written nothing yet, so a temp file of its own pid is a dead run's (pid 1 in a container).
  */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -105,8 +105,9 @@ describe('writer', () => {
     const { output } = await run(file);
     expect(output).toMatch(/remove\s+provision\/kubeadm\/kv-worker-1\.yaml/);
     const tree = snapshotTree(dir);
-    expect(Object.keys(tree).filter((p) => p.includes('kv-worker-'))).toEqual(['provision/kubeadm/kv-worker-0.yaml']);
-    expect(readFileSync(join(dir, '.labgen/manifest.json'), 'utf8')).not.toContain('kv-worker-1');
+    // the removed workers' host keys stay in .labgen/secrets/ (an identity is never dropped silently)
+    expect(Object.keys(tree).filter((p) => p.includes('kv-worker-') && !p.startsWith('.labgen/'))).toEqual(['provision/kubeadm/kv-worker-0.yaml']);
+    expect(readFileSync(join(dir, '.labgen/manifest.json'), 'utf8')).not.toContain('provision/kubeadm/kv-worker-1');
   });
 
   it('--dry-run prints decisions and a unified diff and writes nothing', async () => {
