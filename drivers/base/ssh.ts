@@ -172,6 +172,9 @@ export class SshRunner implements Runner {
   }
 }
 
+/** A host that vanishes mid-command (network cut-over, power) ends the command instead of hanging it. */
+const KEEPALIVE = { keepaliveInterval: 5000, keepaliveCountMax: 3 } as const;
+
 /** Connect and log in; the host key is checked before anything is sent. */
 export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
   let presented: Buffer | undefined;
@@ -185,9 +188,7 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
       username: o.user,
       privateKey: o.privateKey,
       readyTimeout: o.timeoutMs,
-      // a Pi that vanishes mid-command (network cut-over, power) ends the command instead of hanging it
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
+      ...KEEPALIVE,
       // remove then prepend (ssh2 applies them in key order): the pinned types move to the front
       algorithms: pinned.length ? { serverHostKey: { remove: pinned, prepend: pinned, append: [] } } : undefined,
       hostVerifier: (key: Buffer) => {
@@ -274,8 +275,7 @@ export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRu
       port: 22,
       username: o.user,
       readyTimeout: o.timeoutMs,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
+      ...KEEPALIVE,
       algorithms: { serverHostKey: ALGOS[blobType(o.hostKey)] ?? [] },
       authHandler,
       hostVerifier: (key: Buffer) => {

@@ -1,6 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { EXIT, LabgenError } from '../../generator/errors.js';
+import { onPath } from '../base/path.js';
 
 /**
  * The programs `labgen image` edits an image with, none of which needs root: mtools for the FAT
@@ -19,17 +18,6 @@ export const TOOLS = {
 
 export type Tool = keyof typeof TOOLS;
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => {
-    const file = join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** Stop before anything is made when a program is missing, naming it and its package. */
 export function requireTools(tools: readonly Tool[]): void {

@@ -13,8 +13,7 @@
  *     it('…', async () => { … });
  *   });
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { onPath } from '../../drivers/base/path.js';
 import { describe, it } from 'vitest';
 
 export interface Needs {
@@ -34,19 +33,7 @@ export function missingPrereqs(needs: Needs): string[] {
   return missing;
 }
 
-/** True when `cmd` is an executable regular file in one of PATH's directories. */
-export function onPath(cmd: string): boolean {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  return dirs.some((dir) => {
-    const file = join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
+export { onPath } from '../../drivers/base/path.js';
 
 /** `skip <name>: needs root, dhcpcd` — the one line printed when a suite is skipped. */
 export function skipLine(name: string, missing: string[]): string {
