@@ -32,13 +32,16 @@ async function cancellable<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-/** The questions on the terminal; `out` prints a line above them. */
-export async function terminalAsker(out: (line: string) => void): Promise<Asker> {
+/** Why a key is asked about and where to check it, by default a stock Pi's. */
+const PI_KEY = 'the lab did not make it (a stock OS makes its own on first boot). On the Pi, on its screen or a login you trust, run:';
+
+/** The questions on the terminal; `out` prints a line above them; `why` says why a key is asked about (labgen up: a host of your own). */
+export async function terminalAsker(out: (line: string) => void, why = PI_KEY): Promise<Asker> {
   const { confirm, password } = await import('@inquirer/prompts');
   return {
     confirmKey: (node, address, fp) => {
       out(`${node} (${address}) presents the host key ssh-ed25519 ${fp}`);
-      out('  the lab did not make it (a stock OS makes its own on first boot). On the Pi, on its screen or a login you trust, run:');
+      out(`  ${why}`);
       out(`    ${CHECK_KEY}`);
       return cancellable(confirm({ message: `Does it print ${fp}?`, default: false }));
     },

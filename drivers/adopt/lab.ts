@@ -59,18 +59,18 @@ const LOGIN_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
 
 const usage = (message: string, hint?: string) => new LabgenError(EXIT.badInput, message, { hint });
 
-/** --fingerprint values by node: a bare one belongs to the only Pi named; with several, each names its Pi. */
-export function fingerprintsByNode(values: readonly string[], nodes: readonly string[]): Map<string, string> {
+/** --fingerprint values by node: a bare one belongs to the only Pi named; with several, each names its Pi. `what` names the hosts (labgen up: existing hosts). */
+export function fingerprintsByNode(values: readonly string[], nodes: readonly string[], what = { one: 'Pi', all: 'the Pis to adopt' }): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');
     const node = eq >= 0 ? v.slice(0, eq) : nodes.length === 1 ? nodes[0]! : undefined;
     const fp = eq >= 0 ? v.slice(eq + 1) : v;
     if (node === undefined)
-      throw usage(`--fingerprint ${v}: which Pi's? Several Pis are named`, `name it: --fingerprint ${nodes[0]}=${fp}, once for each Pi`);
-    if (!nodes.includes(node)) throw usage(`--fingerprint ${v}: ${node} is not one of the Pis to adopt (${nodes.join(', ')})`);
+      throw usage(`--fingerprint ${v}: which ${what.one}'s? Several ${what.one}s are named`, `name it: --fingerprint ${nodes[0]}=${fp}, once for each ${what.one}`);
+    if (!nodes.includes(node)) throw usage(`--fingerprint ${v}: ${node} is not one of ${what.all} (${nodes.join(', ')})`);
     if (!FINGERPRINT.test(fp))
-      throw usage(`--fingerprint ${v}: not a SHA256 fingerprint`, 'on the Pi, `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it: SHA256: and 43 characters');
+      throw usage(`--fingerprint ${v}: not a SHA256 fingerprint`, `on the ${what.one}, \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` prints it: SHA256: and 43 characters`);
     if (out.has(node) && out.get(node) !== fp) throw usage(`--fingerprint: two fingerprints for ${node}`);
     out.set(node, fp);
   }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, AuthHandlerMiddleware, ServerHostKeyAlgorithm } from 'ssh2';
@@ -33,6 +34,8 @@ export interface ConnectOptions {
   /** false in a dry run: a new key is accepted for this run only, nothing is written */
   record: boolean;
   timeoutMs: number;
+  /** a jump host already connected (its own key checked): the connection goes through it (ssh -J) */
+  via?: SshRunner;
 }
 
 /** The host presented a key the lab does not trust: never connected, nothing sent. */
@@ -167,8 +170,27 @@ export class SshRunner implements Runner {
     return runChecked(this, step, command, script, opts);
   }
 
+  /** A TCP stream to `host:port` from this host (what ssh -J asks a jump host for). */
+  forward(host: string, port: number): Promise<Duplex> {
+    const conn = this.ssh.connection;
+    if (!conn) return Promise.reject(new ConnectError(this.host, this.address, new Error('the connection is closed')));
+    return new Promise((resolve, reject) =>
+      conn.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new Error(`${this.host} cannot reach ${host}:${port}: ${err.message}`)) : resolve(stream))),
+    );
+  }
+
   close(): void {
     this.ssh.dispose();
+  }
+}
+
+/** The socket to `address`:22: through the jump host when there is one (a failure is the target's ConnectError). */
+async function socketTo(node: string, address: string, via: SshRunner | undefined): Promise<{ sock?: Duplex }> {
+  if (!via) return {};
+  try {
+    return { sock: await via.forward(address, 22) };
+  } catch (e) {
+    throw new ConnectError(node, address, e);
   }
 }
 
@@ -181,10 +203,12 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
   let verdict: HostKeyVerdict | undefined;
   const pinned = o.knownHosts.pinnedTypes(o).flatMap((t) => ALGOS[t] ?? []);
   const ssh = new NodeSSH();
+  const sock = await socketTo(o.node, o.address, o.via);
   try {
     await ssh.connect({
       host: o.address,
       port: 22,
+      ...sock,
       username: o.user,
       privateKey: o.privateKey,
       readyTimeout: o.timeoutMs,
@@ -296,13 +320,15 @@ export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRu
  * The host key `address` presents for `type` (the one `ssh-keygen -lf` shows on the host for that
  * type), learned without logging in: the handshake stops at the key.
  */
-export async function hostKeyOf(o: { node: string; address: string; type: string; timeoutMs: number }): Promise<Buffer> {
+export async function hostKeyOf(o: { node: string; address: string; type: string; timeoutMs: number; via?: SshRunner }): Promise<Buffer> {
   let presented: Buffer | undefined;
   const ssh = new NodeSSH();
+  const sock = await socketTo(o.node, o.address, o.via);
   try {
     await ssh.connect({
       host: o.address,
       port: 22,
+      ...sock,
       username: 'labgen-host-key',
       readyTimeout: o.timeoutMs,
       algorithms: { serverHostKey: ALGOS[o.type] ?? [] },

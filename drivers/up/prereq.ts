@@ -10,7 +10,8 @@ import { Vagrant } from './vagrant.js';
  * for a run that started and failed).
  */
 
-export type Provider = 'virtualbox' | 'libvirt';
+/** cluster.provider: existing hosts need kubectl only (no vagrant). */
+export type Provider = 'virtualbox' | 'libvirt' | 'existing';
 
 const INSTALL = {
   vagrant: 'vagrant: not found on PATH. Install Vagrant: https://developer.hashicorp.com/vagrant/install (Debian/Ubuntu: apt install vagrant)',
@@ -29,8 +30,8 @@ async function onPath(r: Runner, cmd: string): Promise<boolean> {
 /** What is missing, one line each (with how to install it); [] when nothing is. */
 export async function missingPrereqs(r: Runner, provider: Provider): Promise<string[]> {
   const missing: string[] = [];
-  const vagrant = await onPath(r, 'vagrant');
-  if (!vagrant) missing.push(INSTALL.vagrant);
+  const vagrant = provider !== 'existing' && (await onPath(r, 'vagrant'));
+  if (provider !== 'existing' && !vagrant) missing.push(INSTALL.vagrant);
   if (provider === 'virtualbox' && !(await onPath(r, 'VBoxManage'))) missing.push(INSTALL.virtualbox);
   if (provider === 'libvirt' && vagrant) {
     try {

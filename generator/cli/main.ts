@@ -156,12 +156,18 @@ function program(): Command {
   // ---- up (issue #13)
   cli
     .command('up')
-    .description('bring up the VMs with vagrant (only what changed since the last up), wait for the nodes, apply k8s/, print the endpoints')
+    .description('bring up the VMs with vagrant (only what changed since the last up), or provision existing hosts over SSH; wait for the nodes, apply k8s/, print the endpoints')
     .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
     .option('--merge-kubeconfig', "add the lab to your kubeconfig as a context named after it ($KUBECONFIG's file, else ~/.kube/config)")
+    .option(
+      '--fingerprint <SHA256:…>',
+      "cluster.provider existing: a host's key as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the host, confirming it at first contact; NODE=SHA256:… with several hosts, lab-bastion=SHA256:… for the bastion (repeatable)",
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
+    )
     .addHelpText(
       'after',
-      '\nNeeds vagrant, the provider of cluster.provider (VirtualBox, or the vagrant-libvirt plugin) and kubectl.' +
+      '\nNeeds vagrant, the provider of cluster.provider (VirtualBox, or the vagrant-libvirt plugin) and kubectl;' +
+        '\nwith cluster.provider existing, kubectl only: the hosts are reached over SSH (cluster.ssh), their keys checked.' +
         '\nExit codes: 0 ok, 1 a VM or the cluster failed (the others are left as they are; run it again to resume),' +
         '\n2 bad input or a missing prerequisite (nothing started).' +
         '\n\nExamples:\n  labgen up\n  labgen up --lab mylab/lab.yaml --merge-kubeconfig',

@@ -25,34 +25,43 @@ export interface Vm {
   cpus: number;
   memory: number;
   role: 'control-plane' | 'worker';
+  /** provider existing: the disk labgen prepares for containerd's and the kubelet's data */
+  disk?: string;
+  /** where lab.yaml sets its address, e.g. cluster.workers.hosts[1].ip */
+  path: string;
 }
+
+/** Whether the cluster runs on hosts that exist already (provider existing), not on Vagrant VMs. */
+export const onExistingHosts = (lab: Pick<Lab, 'cluster'>) => lab.cluster.provider === 'existing';
 
 /** The name the Kubernetes API is reached by, so an IP change does not invalidate certificates. */
 export const API_HOST = 'api';
 
+/**
+ * The cluster's machines, control plane first: Vagrant's VMs (workers counted from firstIp), or
+ * with provider existing the hosts lab.yaml lists (workers.hosts; cpus and memory are then unused).
+ */
 export function vms(lab: Lab): Vm[] {
   const cp = lab.cluster.controlPlane;
   const w = lab.cluster.workers;
   const first = w.firstIp ? ipToInt(w.firstIp) : 0;
-  const workers = Array.from({ length: w.firstIp ? w.count : 0 }, (_, i): Vm => ({
-    name: `${w.namePrefix}${i}`,
-    ip: intToIp(first + i),
-    cpus: w.cpus,
-    memory: w.memory,
-    role: 'worker',
-  }));
-  return [{ ...cp, role: 'control-plane' }, ...workers];
+  const workers = onExistingHosts(lab)
+    ? (w.hosts ?? []).map((h, i): Vm => ({ ...h, cpus: w.cpus, memory: w.memory, role: 'worker', path: `cluster.workers.hosts[${i}].ip` }))
+    : Array.from({ length: w.firstIp ? w.count : 0 }, (_, i): Vm => ({
+        name: `${w.namePrefix}${i}`,
+        ip: intToIp(first + i),
+        cpus: w.cpus,
+        memory: w.memory,
+        role: 'worker',
+        path: `cluster.workers.firstIp (+${i})`,
+      }));
+  return [{ ...cp, role: 'control-plane', path: 'cluster.controlPlane.ip' }, ...workers];
 }
 
 /** The gateway, the VMs and the Pis: addresses that are not MetalLB's. */
 export function nodeAddresses(lab: Lab): Address[] {
   const gateway: Address = { ip: lab.network.gateway, name: 'lan-gateway', path: 'network.gateway', kind: 'gateway' };
-  const vmAddrs = vms(lab).map((vm, i): Address => ({
-    ip: vm.ip,
-    name: vm.name,
-    path: vm.role === 'control-plane' ? 'cluster.controlPlane.ip' : `cluster.workers.firstIp (+${i - 1})`,
-    kind: 'vm',
-  }));
+  const vmAddrs = vms(lab).map((vm): Address => ({ ip: vm.ip, name: vm.name, path: vm.path, kind: 'vm' }));
   const pis = lab.pis.nodes.map((n, i): Address => ({ ip: n.ip, name: n.name, path: `pis.nodes[${i}].ip`, kind: 'pi' }));
   return [gateway, ...vmAddrs, ...pis];
 }

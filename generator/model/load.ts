@@ -3,6 +3,7 @@ import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { EXIT, LabgenError, LabValidationError } from '../errors.js';
 import { applyDerivedDefaults, type Lab } from './defaults.js';
+import { providerKeyProblems } from './provider-keys.js';
 import { checkRules } from './rules.js';
 import { labSchema } from './schema.js';
 
@@ -41,7 +42,9 @@ function withoutDisabledServices(input: unknown): unknown {
 export function validateLab(raw: unknown, source = 'lab.yaml'): Lab {
   const input = withoutDisabledServices(raw);
   const parsed = labSchema.safeParse(input);
-  if (!parsed.success) throw new LabValidationError(source, parsed.error.issues.flatMap((i) => describeIssue(i, input)));
+  const keys = providerKeyProblems(input);
+  if (!parsed.success) throw new LabValidationError(source, [...parsed.error.issues.flatMap((i) => describeIssue(i, input)), ...keys]);
+  if (keys.length) throw new LabValidationError(source, keys);
   const lab = applyDerivedDefaults(parsed.data);
   const problems = checkRules(lab);
   if (problems.length) throw new LabValidationError(source, problems);

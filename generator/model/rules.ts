@@ -1,5 +1,6 @@
 import type { Lab } from './defaults.js';
-import { type Address, API_HOST, gatewayAliases, nodeAddresses, serviceAddresses } from './hosts.js';
+import { type Address, API_HOST, gatewayAliases, nodeAddresses, onExistingHosts, serviceAddresses } from './hosts.js';
+import { PROVIDER_KEYS_DOC } from './provider-keys.js';
 import { inRange, intToIp, ipToInt, overlaps, parseRange, parseSubnet, type Range, rangeText } from './ip.js';
 import { SERVICE_KEYS, serviceSpec } from './services.js';
 import { newestRelease, oldestSlurmFor, type PiRelease, SLURM_OF_RELEASE, slurmFit } from './slurm-releases.js';
@@ -61,7 +62,8 @@ const insideSubnet: Rule = (lab) => {
 
 const workerRunFits: Rule = (lab) => {
   const w = lab.cluster.workers;
-  if (w.count === 0) return [];
+  // existing hosts are listed one by one (workers.hosts), not counted
+  if (w.count === 0 || onExistingHosts(lab)) return [];
   if (!w.firstIp) return [`cluster.workers.firstIp: required when cluster.workers.count is ${w.count}`];
   const last = ipToInt(w.firstIp) + w.count - 1;
   const s = subnetOf(lab);
@@ -104,7 +106,7 @@ const uniqueNames: Rule = (lab) => {
 const vmNamesValid: Rule = (lab) => {
   const w = lab.cluster.workers;
   const longest = `${w.namePrefix}${Math.max(0, w.count - 1)}`;
-  return w.count > 0 && longest.length > 63 ? [`cluster.workers.namePrefix: "${longest}" is not an RFC 1123 name (over 63 characters)`] : [];
+  return !onExistingHosts(lab) && w.count > 0 && longest.length > 63 ? [`cluster.workers.namePrefix: "${longest}" is not an RFC 1123 name (over 63 characters)`] : [];
 };
 
 /** MetalLB hands out pool addresses: nothing static may sit in the pool, nor the DHCP range. */
@@ -263,11 +265,11 @@ const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] =
   {
     check: insideSubnet,
     says: 'Every address (the gateway, the VMs, the Pis, every service IP), `network.dhcpRange` and every MetalLB range is inside `network.subnet`, and no address is its network or broadcast address.',
-    keys: ['network.subnet', 'network.gateway', 'network.dhcpRange', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip', 'services.metallb.addresses', 'services.*', 'slurm.ip'],
+    keys: ['network.subnet', 'network.gateway', 'network.dhcpRange', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'cluster.workers.hosts[].ip', 'pis.nodes[].ip', 'services.metallb.addresses', 'services.*', 'slurm.ip'],
   },
   {
     check: workerRunFits,
-    says: '`cluster.workers.firstIp` is required when `cluster.workers.count` is above 0, and the workers\' addresses (one after another from it) end inside `network.subnet`.',
+    says: 'With a Vagrant provider `cluster.workers.firstIp` is required when `cluster.workers.count` is above 0, and the workers\' addresses (one after another from it) end inside `network.subnet`.',
     keys: ['cluster.workers.firstIp', 'cluster.workers.count'],
   },
   {
@@ -278,12 +280,12 @@ const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] =
   {
     check: uniqueIps,
     says: 'No address is used twice: the gateway, the VMs, the Pis and the service IPs share one address space.',
-    keys: ['network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip', 'services.*', 'slurm.ip'],
+    keys: ['network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'cluster.workers.hosts[].ip', 'pis.nodes[].ip', 'services.*', 'slurm.ip'],
   },
   {
     check: uniqueNames,
     says: 'No host name is used twice in the lab domain: the VMs, the Pis, `api` (the Kubernetes API) and the names of the services; a VM or Pi that takes a service\'s name is the one to rename.',
-    keys: ['cluster.controlPlane.name', 'cluster.workers.namePrefix', 'pis.nodes[].name'],
+    keys: ['cluster.controlPlane.name', 'cluster.workers.namePrefix', 'cluster.workers.hosts[].name', 'pis.nodes[].name'],
   },
   {
     check: poolClear,
@@ -293,7 +295,7 @@ const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] =
   {
     check: dhcpClear,
     says: 'No address of the gateway, a VM or a Pi is inside `network.dhcpRange` (the DHCP server could hand it to another host).',
-    keys: ['network.dhcpRange', 'network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'pis.nodes[].ip'],
+    keys: ['network.dhcpRange', 'network.gateway', 'cluster.controlPlane.ip', 'cluster.workers.firstIp', 'cluster.workers.hosts[].ip', 'pis.nodes[].ip'],
   },
   {
     check: servicesInPool,
@@ -322,8 +324,8 @@ const RULES: readonly { check: Rule; says: string; keys: readonly string[] }[] =
   },
 ];
 
-/** What each rule asks of a lab and the lab.yaml keys it reads, in rule order (for the reference). */
-export const RULE_DOCS: readonly { says: string; keys: readonly string[] }[] = RULES.map(({ says, keys }) => ({ says, keys }));
+/** What each rule asks of a lab and the lab.yaml keys it reads, in rule order (for the reference); the provider's keys, checked with the types (load.ts), last. */
+export const RULE_DOCS: readonly { says: string; keys: readonly string[] }[] = [...RULES.map(({ says, keys }) => ({ says, keys })), PROVIDER_KEYS_DOC];
 
 /** Every cross-field problem of the lab, in rule order. */
 export function checkRules(lab: Lab): string[] {

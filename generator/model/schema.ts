@@ -39,6 +39,7 @@ export const FORMATS = {
   namePrefix: { title: 'name prefix', message: 'must start an RFC 1123 name: lower-case letters, digits and "-"' },
   interface: { title: 'interface name', message: 'must be a network interface name like eth0' },
   user: { title: 'Linux user name', message: 'must be a Linux user name' },
+  hostAddress: { title: 'host name or address', message: 'must be a host name or an IPv4 address, like bastion.example.org or 203.0.113.7' },
   kubernetesVersion: {
     title: 'Kubernetes version',
     message: `must be a Kubernetes version labgen knows, ${KUBERNETES_MINORS[0]} to ${KUBERNETES_MINORS.at(-1)}, like "${KUBERNETES_MINORS.at(-1)}" or "${KUBERNETES_MINORS.at(-1)}.1"`,
@@ -63,14 +64,33 @@ const ipRange = titled(z.string().refine((s) => parseRange(s) !== undefined, FOR
 const size = titled(z.string().regex(/^[1-9]\d*[MGT]$/, FORMATS.size.message), 'size');
 const absPath = titled(z.string().regex(/^\/[^\s]*$/, FORMATS.path.message), 'path');
 
+/** provider existing: a disk of a host for containerd's and the kubelet's data (labgen-prepare-disk, as the storage Pi's disk). */
+const dataDisk = absPath.describe(
+  'provider existing: an empty disk of the host (no partitions, not the disk holding `/`) that labgen partitions and mounts for /var/lib/containerd and /var/lib/kubelet; left out: they stay on the root disk',
+);
+
+/** A host name, or an IPv4 address: where a bastion is reached from this machine. */
+const HOST_ADDRESS = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+
+const linuxUser = titled(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, FORMATS.user.message), 'user');
+
 const vm = z
   .strictObject({
-    name: label.default(DEFAULTS.cluster.controlPlane.name).describe('host name of the control-plane VM'),
+    name: label.default(DEFAULTS.cluster.controlPlane.name).describe('host name of the control-plane VM (provider existing: of the host)'),
     ip: ipv4.describe("the control plane's address on the Pi LAN; also the address of `api.<domain>`, the Kubernetes API"),
-    cpus: z.int().min(1).max(64).default(DEFAULTS.cluster.controlPlane.cpus).describe('virtual CPUs of the VM'),
-    memory: z.int().min(1024).max(262144).default(DEFAULTS.cluster.controlPlane.memory).describe('memory of the VM in MiB'),
+    cpus: z.int().min(1).max(64).default(DEFAULTS.cluster.controlPlane.cpus).describe('virtual CPUs of the VM (Vagrant providers only)'),
+    memory: z.int().min(1024).max(262144).default(DEFAULTS.cluster.controlPlane.memory).describe('memory of the VM in MiB (Vagrant providers only)'),
+    disk: dataDisk.optional(),
   })
-  .describe('the VM that runs `kubeadm init`');
+  .describe('the VM that runs `kubeadm init` (provider existing: the host that runs it)');
+
+const existingHost = z
+  .strictObject({
+    name: label.describe('host name of the worker (its Kubernetes node name)'),
+    ip: ipv4.describe('its address on the LAN, where labgen reaches it over SSH'),
+    disk: dataDisk.optional(),
+  })
+  .describe('one worker host that exists already');
 
 const workers = z
   .strictObject({
@@ -81,8 +101,26 @@ const workers = z
     firstIp: ipv4.optional().describe('IP of worker 0; the others follow it. Required when count > 0'),
     cpus: z.int().min(1).max(64).default(DEFAULTS.cluster.workers.cpus).describe('virtual CPUs of each worker VM'),
     memory: z.int().min(1024).max(262144).default(DEFAULTS.cluster.workers.memory).describe('memory of each worker VM in MiB'),
+    hosts: z.array(existingHost).optional().describe('provider existing: the worker hosts, by name and address (instead of count, namePrefix and firstIp)'),
   })
   .describe('the worker VMs, which join the cluster with `kubeadm join`');
+
+const ssh = z
+  .strictObject({
+    user: linuxUser.describe('the user labgen logs in as on every host, with the lab key (.labgen/secrets/); root, or one with passwordless sudo'),
+    bastion: z
+      .strictObject({
+        address: titled(z.string().regex(HOST_ADDRESS, FORMATS.hostAddress.message), 'hostAddress').describe('where this machine reaches the jump host'),
+        user: linuxUser.optional().describe('the user on the jump host; default: cluster.ssh.user'),
+      })
+      .optional()
+      .describe('a jump host the hosts are reached through (ssh -J); its host key is checked like theirs'),
+  })
+  .describe('provider existing: how labgen reaches the hosts over SSH');
+
+/** Vagrant's providers, then `existing`: hosts that are there already, reached over SSH. */
+export const CLUSTER_PROVIDERS = ['virtualbox', 'libvirt', 'existing'] as const;
+export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
 
 export const PI_OS = ['bullseye', 'bookworm', 'trixie'] as const;
 export const PI_MODELS = ['pi3', 'pi4', 'pi5'] as const;
@@ -153,7 +191,10 @@ export const labSchema = z
       .describe('the LAN: one subnet for the laptop, the VMs and the Pis'),
     cluster: z
       .strictObject({
-        provider: z.enum(['virtualbox', 'libvirt']).default(DEFAULTS.cluster.provider).describe('Vagrant provider of the VMs'),
+        provider: z
+          .enum(CLUSTER_PROVIDERS)
+          .default(DEFAULTS.cluster.provider)
+          .describe('Vagrant provider of the VMs; existing: no VMs, hosts you have already (controlPlane, workers.hosts), reached over SSH (cluster.ssh)'),
         box: z.string().min(1).default(DEFAULTS.cluster.box).describe('Vagrant box of the VMs'),
         bridge: z.string().min(1).default(DEFAULTS.cluster.bridge).describe('the VMs\' way onto the Pi LAN: VirtualBox, the host adapter on it; libvirt, a Linux bridge holding that adapter (README.md, step 1)'),
         kubernetesVersion: titled(z.string().regex(KUBERNETES_VERSION, FORMATS.kubernetesVersion.message), 'kubernetesVersion')
@@ -166,8 +207,9 @@ export const labSchema = z
         serviceSubnet: cidr.default(DEFAULTS.cluster.serviceSubnet).describe('addresses of Kubernetes Services (ClusterIPs)'),
         controlPlane: vm,
         workers: workers.prefault({}),
+        ssh: ssh.optional(),
       })
-      .describe('Kubernetes on VMs on the laptop (Vagrant + kubeadm)'),
+      .describe('Kubernetes on VMs on the laptop (Vagrant + kubeadm), or on hosts you have (provider existing)'),
     pis: z
       .strictObject({
         os: z.enum(PI_OS).default(DEFAULTS.pis.os).describe('Raspberry Pi OS release: bullseye (dhcpcd), bookworm (NetworkManager), trixie (cloud-init)'),
@@ -175,7 +217,7 @@ export const labSchema = z
         interface: titled(z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, FORMATS.interface.message), 'interface')
           .default(DEFAULTS.pis.interface)
           .describe('network interface of the Pis on the LAN'),
-        user: titled(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, FORMATS.user.message), 'user')
+        user: linuxUser
           .default(DEFAULTS.pis.user)
           .describe('the user labgen logs in as over SSH (with the lab key it makes)'),
         authorizedKeys: z.array(z.string().min(1)).default([]).describe('public key files that may also log in'),

@@ -7,7 +7,7 @@ import type { OwnFile } from '../common/own-file.js';
 import { hostKeySecret, SECRET } from './paths.js';
 import { KNOWN_HOSTS, LABGEN_DIR, SECRETS_DIR } from '../common/layout.js';
 import type { Lab } from '../model/defaults.js';
-import { vms } from '../model/hosts.js';
+import { onExistingHosts, vms } from '../model/hosts.js';
 
 /**
  * The lab's secrets, created once in .labgen/secrets/ (0700 folder, 0600 files, git-ignored)
@@ -101,7 +101,12 @@ export interface VmIdentity {
 }
 
 /** The lab's VMs (control plane, then workers), as loadSecrets takes them. */
-export const vmIdentities = (lab: Lab): VmIdentity[] => vms(lab).map((vm) => ({ name: vm.name, fqdn: `${vm.name}.${lab.domain}`, ip: vm.ip }));
+/**
+ * The VMs that get an SSH host key labgen makes (common.sh installs it). Hosts that exist already
+ * (provider existing) keep their own: `labgen up` pins it on first contact, once confirmed.
+ */
+export const vmIdentities = (lab: Lab): VmIdentity[] =>
+  onExistingHosts(lab) ? [] : vms(lab).map((vm) => ({ name: vm.name, fqdn: `${vm.name}.${lab.domain}`, ip: vm.ip }));
 
 /** A host whose key is pinned: its name first, then the other names of its pin line. */
 interface PinnedHost {

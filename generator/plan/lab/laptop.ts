@@ -15,6 +15,9 @@ import { KNOWN_HOSTS, SECRETS_DIR } from '../../common/layout.js';
  */
 const pinned = (name: string) => [`  UserKnownHostsFile ${KNOWN_HOSTS}`, `  HostKeyAlias ${name}`, '  StrictHostKeyChecking yes'];
 
+/** ssh_config's name for cluster.ssh.bastion, the jump host of existing hosts. */
+export const BASTION = 'lab-bastion';
+
 /**
  * ssh_config, for `ssh -F laptop/ssh_config node01` from the lab folder (paths are relative to
  * it). Pis and VMs alike are checked against the host keys labgen made and pinned (a VM's is
@@ -32,17 +35,29 @@ function sshConfig(lab: Lab): string {
     ].join('\n'),
   );
   const provider = lab.cluster.provider;
+  const ssh = lab.cluster.ssh;
+  // existing hosts: the lab key as cluster.ssh.user, through the bastion when there is one
+  // (its key pinned under its address, as labgen up pinned it)
+  const login = (vm: string) =>
+    ssh
+      ? [`  User ${ssh.user}`, `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`, ...(ssh.bastion ? [`  ProxyJump ${BASTION}`] : [])]
+      : ['  User vagrant', `  IdentityFile .vagrant/machines/${vm}/${provider}/private_key`];
   const machines = vms(lab).map((vm) =>
-    [
-      `Host ${vm.name} ${vm.name}.${lab.domain}`,
-      `  HostName ${vm.ip}`,
-      '  User vagrant',
-      `  IdentityFile .vagrant/machines/${vm.name}/${provider}/private_key`,
-      '  IdentitiesOnly yes',
-      ...pinned(vm.name),
-    ].join('\n'),
+    [`Host ${vm.name} ${vm.name}.${lab.domain}`, `  HostName ${vm.ip}`, ...login(vm.name), '  IdentitiesOnly yes', ...pinned(vm.name)].join('\n'),
   );
-  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${[...pis, ...machines].join('\n\n')}\n`;
+  const bastion = ssh?.bastion
+    ? [
+        [
+          `Host ${BASTION}`,
+          `  HostName ${ssh.bastion.address}`,
+          `  User ${ssh.bastion.user ?? ssh.user}`,
+          `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
+          '  IdentitiesOnly yes',
+          ...pinned(BASTION),
+        ].join('\n'),
+      ]
+    : [];
+  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${[...pis, ...machines, ...bastion].join('\n\n')}\n`;
 }
 
 export function planLaptop(lab: Lab): FileSpec[] {

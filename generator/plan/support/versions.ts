@@ -92,6 +92,8 @@ export function eolWarning(version: string, today: Date): string | undefined {
 export const UPSTREAM = {
   /** apt repository of kubeadm/kubelet/kubectl, one per minor version */
   kubernetesApt: (minor: string) => `https://pkgs.k8s.io/core:/stable:/v${minor}/deb/`,
+  /** the same repository for the RHEL family (rpm), as kubeadm's install guide names it; its key is repodata/repomd.xml.key */
+  kubernetesRpm: (minor: string) => `https://pkgs.k8s.io/core:/stable:/v${minor}/rpm/`,
   /**
    * Where provision/ gets a containerd when the box's own does not fit (KUBERNETES_RELEASES):
    * Docker's apt repository, `<base>/<debian|ubuntu>` with the release's codename and component
@@ -105,6 +107,12 @@ export const UPSTREAM = {
     package: 'containerd.io',
     keyFingerprint: '9DC858229FC7DD38854AE2D88D81803C0EBFCD88',
   },
+  /**
+   * The RHEL family's containerd.io: Docker's rpm repository `<base>/centos/$releasever/$basearch/stable`,
+   * signed with the key docs.docker.com's RHEL and CentOS install pages name (engine/install/rhel.md:
+   * "verify that the fingerprint matches 060A 61C5 …").
+   */
+  containerdRpm: { keyFingerprint: '060A61C51B558A7F742B77AAC52FEB6B621E9F35' },
   flannel: {
     version: 'v0.27.4',
     manifest: 'https://github.com/flannel-io/flannel/releases/download/v0.27.4/kube-flannel.yml',

@@ -4,6 +4,7 @@ import type { FileSpec } from '../file-spec.js';
 import { MODE } from '../file-spec.js';
 import { marker } from '../../common/quote.js';
 import { toYaml } from '../support/yaml.js';
+import { labRoot } from './lab-root.js';
 
 /**
  * provision/kubeadm/<vm>.yaml: kubeadm's v1beta4 config for each VM. The control plane gets
@@ -13,7 +14,8 @@ import { toYaml } from '../support/yaml.js';
 
 const KUBEADM = 'kubeadm.k8s.io/v1beta4';
 export const API_PORT = 6443;
-export const JOIN_KUBECONFIG = '/vagrant/.labgen/secrets/join.kubeconfig';
+/** Where a worker finds the join file: the lab folder as its scripts see it (provision.ts labRoot). */
+export const joinKubeconfig = (lab: Lab) => `${labRoot(lab)}/.labgen/secrets/join.kubeconfig`;
 const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
 export const apiEndpoint = (lab: Lab) => `${API_HOST}.${lab.domain}:${API_PORT}`;
@@ -57,12 +59,12 @@ function controlPlaneConfig(lab: Lab, vm: Vm, noWorkers: boolean): object[] {
   ];
 }
 
-function workerConfig(vm: Vm): object[] {
+function workerConfig(lab: Lab, vm: Vm): object[] {
   return [
     {
       apiVersion: KUBEADM,
       kind: 'JoinConfiguration',
-      discovery: { file: { kubeConfigPath: JOIN_KUBECONFIG } },
+      discovery: { file: { kubeConfigPath: joinKubeconfig(lab) } },
       nodeRegistration: nodeRegistration(vm, false),
     },
   ];
@@ -73,7 +75,7 @@ export function planKubeadmConfig(lab: Lab): FileSpec[] {
   const noWorkers = all.length === 1;
   return all.map((vm) => ({
     path: `provision/kubeadm/${vm.name}.yaml`,
-    contents: toYaml(vm.role === 'control-plane' ? controlPlaneConfig(lab, vm, noWorkers) : workerConfig(vm), marker('#')),
+    contents: toYaml(vm.role === 'control-plane' ? controlPlaneConfig(lab, vm, noWorkers) : workerConfig(lab, vm), marker('#')),
     mode: MODE.file,
     kind: 'vm',
     host: vm.name,

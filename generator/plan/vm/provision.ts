@@ -1,4 +1,7 @@
 import type { Lab } from '../../model/defaults.js';
+import { onExistingHosts } from '../../model/hosts.js';
+import { portsOf } from '../support/ports.js';
+import { EXISTING_LAB_ROOT, labRoot } from './lab-root.js';
 import { apiEndpoint } from './kubeadm-config.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { hostsBlock } from '../support/hosts-file.js';
@@ -22,21 +25,47 @@ import { hostKeySecret } from '../../secrets/paths.js';
  */
 const VM_HOST_KEY = `"/vagrant/${SECRETS_DIR}/${hostKeySecret('$node_name')}"`;
 
+/** What differs between Vagrant's VMs and hosts that exist already, in the scripts' words. */
+function machineWords(lab: Lab) {
+  if (!onExistingHosts(lab))
+    return {
+      machine: 'VM',
+      runner: 'Vagrant shell provisioner',
+      kubeUser: { name: 'vagrant', login: '`vagrant ssh`' },
+      joinPath: 'through the synced folder',
+      tokenAgain: '; or vagrant provision $control_plane --provision-with control-plane',
+      hostKey: VM_HOST_KEY,
+    };
+  const user = lab.cluster.ssh?.user ?? 'root';
+  return {
+    machine: 'host',
+    runner: '`labgen up` over SSH',
+    kubeUser: { name: user, login: `${user} on the host` },
+    joinPath: '`labgen up` copies it to the workers',
+    tokenAgain: `; or, as root on $control_plane: ${EXISTING_LAB_ROOT}/provision/control-plane.sh $control_plane`,
+    // an existing host keeps its own SSH host key: up pins it on first contact, once confirmed
+    hostKey: undefined,
+  };
+}
+
 function templateData(lab: Lab) {
   const v = lab.cluster.kubernetesVersion;
   const minor = kubernetesMinor(v);
   return {
     lab,
+    ...machineWords(lab),
+    labRoot: labRoot(lab),
+    ports: { controlPlane: portsOf(lab.cluster.cni, 'control-plane'), worker: portsOf(lab.cluster.cni, 'worker') },
     upstream: UPSTREAM,
     aptRepo: UPSTREAM.kubernetesApt(minor),
+    rpmRepo: UPSTREAM.kubernetesRpm(minor),
     k8sPatch: v.split('.').length === 3 ? v : '',
     apiEndpoint: apiEndpoint(lab),
     pauseImage: pauseImage(v),
     kubernetes: minor,
-    containerd: { releases: containerdReleases(v), apt: UPSTREAM.containerdApt },
+    containerd: { releases: containerdReleases(v), apt: UPSTREAM.containerdApt, rpm: UPSTREAM.containerdRpm },
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
     registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
-    hostKey: VM_HOST_KEY,
   };
 }
 
@@ -79,6 +108,8 @@ const FILES = [
   'provision/files/etc/resolv.conf',
   'provision/files/etc/dhcp/dhclient-enter-hooks.d/labgen-lab-dns',
   'provision/files/etc/apt/sources.list.d/kubernetes.list',
+  // the same repository for the RHEL family (common.sh places the one of the host's OS family)
+  'provision/files/etc/yum.repos.d/kubernetes.repo',
 ];
 
 /**
@@ -111,7 +142,8 @@ export function planProvision(lab: Lab): FileSpec[] {
   const data = templateData(lab);
   return [
     ...SCRIPTS.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.script, kind: 'vm' })),
-    { path: HOST_KEY_HELPER, contents: hostKeyHelper(), mode: MODE.script, kind: 'vm' },
+    // a VM gets the host key labgen made for it; an existing host keeps its own
+    ...(onExistingHosts(lab) ? [] : [{ path: HOST_KEY_HELPER, contents: hostKeyHelper(), mode: MODE.script, kind: 'vm' } as FileSpec]),
     ...FILES.map((path): FileSpec => ({ path, contents: render(path, data), mode: MODE.file, kind: 'vm' })),
     ...containerdConfigs(lab, data),
     // a block common.sh swaps into /etc/hosts, so it carries its marker inside

@@ -1,0 +1,13 @@
+import type { Lab } from '../../model/defaults.js';
+import { onExistingHosts } from '../../model/hosts.js';
+
+/** Where the VMs' scripts find the lab folder: Vagrant's synced folder. */
+const SYNCED_FOLDER = '/vagrant';
+/**
+ * Where `labgen up` puts on a host that exists already (provider existing) what of the lab
+ * folder that host needs: provision/, and the join file or the token (never the whole secrets folder).
+ */
+export const EXISTING_LAB_ROOT = '/var/lib/labgen/lab';
+
+/** The lab folder as the provisioning scripts see it on their machine. */
+export const labRoot = (lab: Lab) => (onExistingHosts(lab) ? EXISTING_LAB_ROOT : SYNCED_FOLDER);
