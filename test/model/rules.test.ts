@@ -140,9 +140,9 @@ describe('defaults', () => {
     const lab = validateLab({ version: 1, cluster: { controlPlane: { ip: '10.0.0.10' }, workers: { firstIp: '10.0.0.20' } } });
     expect(lab.cluster.workers).toEqual({ count: 3, namePrefix: 'kv-worker-', firstIp: '10.0.0.20', cpus: 2, memory: 2048 });
     expect(vms(lab).filter((v) => v.role === 'worker')).toEqual([
-      { name: 'kv-worker-0', ip: '10.0.0.20', cpus: 2, memory: 2048, role: 'worker' },
-      { name: 'kv-worker-1', ip: '10.0.0.21', cpus: 2, memory: 2048, role: 'worker' },
-      { name: 'kv-worker-2', ip: '10.0.0.22', cpus: 2, memory: 2048, role: 'worker' },
+      { name: 'kv-worker-0', ip: '10.0.0.20', cpus: 2, memory: 2048, role: 'worker', path: 'cluster.workers.firstIp (+0)' },
+      { name: 'kv-worker-1', ip: '10.0.0.21', cpus: 2, memory: 2048, role: 'worker', path: 'cluster.workers.firstIp (+1)' },
+      { name: 'kv-worker-2', ip: '10.0.0.22', cpus: 2, memory: 2048, role: 'worker', path: 'cluster.workers.firstIp (+2)' },
     ]);
   });
 

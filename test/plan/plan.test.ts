@@ -7,7 +7,7 @@ import { loadLab } from '../../generator/model/load.js';
 import { plan } from '../../generator/plan/index.js';
 import { FIXED_SECRETS } from '../support/fixed-secrets.js';
 
-const EXAMPLES = ['rpi-slurm', 'minimal'];
+const EXAMPLES = ['rpi-slurm', 'minimal', 'existing'];
 
 describe.each(EXAMPLES)('plan of labs/%s', (example) => {
   const lab = loadLab(`labs/${example}/lab.yaml`);
