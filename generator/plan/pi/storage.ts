@@ -34,9 +34,32 @@ function exportsFile(lab: Lab): string {
   });
 }
 
+/**
+ * What labgen-prepare-disk makes of a disk: the storage Pi's NFS exports here; an existing host's
+ * data disk in provision/ (vm/provision.ts), from the same template.
+ */
+export interface DiskUse {
+  /** the NFS exports: exportfs after mounting */
+  nfs: boolean;
+  /** where lab.yaml names the disk, for its messages */
+  diskKey: string;
+  /** what one partition is called in comments */
+  part: string;
+  /** user:group of each mounted partition's top folder */
+  owner: string;
+  /** the name of its block in /etc/fstab (`# BEGIN labgen NAME`) */
+  block: string;
+  /** bind mounts from folders of the partitions: "SOURCE TARGET" */
+  binds: string[];
+}
+
+const STORAGE_DISK: DiskUse = { nfs: true, diskKey: 'storage.disk', part: 'export', owner: 'nobody:nogroup', block: 'storage', binds: [] };
+
+export const PREPARE_DISK_TEMPLATE = 'pis/rootfs/usr/local/sbin/labgen-prepare-disk';
+
 function prepareDiskScript(lab: Lab): string {
   const storage = lab.storage!;
-  return render('pis/rootfs/usr/local/sbin/labgen-prepare-disk', {
+  return render(PREPARE_DISK_TEMPLATE, {
     lab,
     disk: storage.disk,
     exports: nfsExports(lab).map((e) => ({ ...e, mib: sizeMiB(e.size) })),
@@ -44,6 +67,7 @@ function prepareDiskScript(lab: Lab): string {
     // root_squash: the export's root belongs to nobody, so squashed root (the NFS provisioner)
     // can create folders in it; no_root_squash: the seed's chmod 777
     rootMode: storage.noRootSquash ? '0777' : '0755',
+    use: STORAGE_DISK,
     // the file's own name does not end in .sh: quote explicitly with it.q
     q: shellQuote,
   });

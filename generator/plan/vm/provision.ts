@@ -1,5 +1,7 @@
 import type { Lab } from '../../model/defaults.js';
-import { onExistingHosts } from '../../model/hosts.js';
+import { onExistingHosts, vms } from '../../model/hosts.js';
+import { type DiskUse, PREPARE_DISK_TEMPLATE } from '../pi/storage.js';
+import { shellQuote } from '../../common/quote.js';
 import { portsOf } from '../support/ports.js';
 import { EXISTING_LAB_ROOT, labRoot } from './lab-root.js';
 import { apiEndpoint } from './kubeadm-config.js';
@@ -55,6 +57,8 @@ function templateData(lab: Lab) {
     lab,
     ...machineWords(lab),
     labRoot: labRoot(lab),
+    dataDisks: dataDisks(lab),
+    data: { label: DATA_LABEL, mounts: [DATA_MOUNT, ...DATA_DIRS] },
     ports: { controlPlane: portsOf(lab.cluster.cni, 'control-plane'), worker: portsOf(lab.cluster.cni, 'worker') },
     upstream: UPSTREAM,
     aptRepo: UPSTREAM.kubernetesApt(minor),
@@ -138,6 +142,38 @@ function calicoInstallation(lab: Lab): FileSpec {
   return { path: 'provision/calico-installation.yaml', contents: toYaml([installation], marker('#')), mode: MODE.file, kind: 'vm' };
 }
 
+/** Where an existing host's data disk is mounted; containerd's and the kubelet's folders are bind-mounted from it. */
+export const DATA_MOUNT = '/var/lib/labgen-data';
+const DATA_LABEL = 'labgen-data';
+const DATA_DIRS = ['/var/lib/containerd', '/var/lib/kubelet'];
+
+/** The hosts with a data disk (provider existing), by name. */
+const dataDisks = (lab: Lab) => vms(lab).flatMap((v) => (v.disk ? [{ name: v.name, disk: v.disk }] : []));
+
+/** labgen-prepare-disk for the hosts' data disks: the storage Pi's template, one partition over the whole disk. */
+function dataDiskScript(lab: Lab): FileSpec[] {
+  if (!dataDisks(lab).length) return [];
+  const use: DiskUse = {
+    nfs: false,
+    diskKey: 'the host\'s disk (cluster.controlPlane.disk, cluster.workers.hosts[].disk)',
+    part: 'partition',
+    owner: 'root:root',
+    block: 'data',
+    binds: DATA_DIRS.map((d) => `${DATA_MOUNT}/${d.split('/').pop()} ${d}`),
+  };
+  const contents = render(PREPARE_DISK_TEMPLATE, {
+    lab,
+    disk: '',
+    // size 0: the rest of the disk
+    exports: [{ name: DATA_LABEL, mib: 0 }],
+    nfsRoot: DATA_MOUNT.slice(0, DATA_MOUNT.lastIndexOf('/')),
+    rootMode: '0755',
+    use,
+    q: shellQuote,
+  });
+  return [{ path: 'provision/files/usr/local/sbin/labgen-prepare-disk', contents, mode: MODE.script, kind: 'vm' }];
+}
+
 export function planProvision(lab: Lab): FileSpec[] {
   const data = templateData(lab);
   return [
@@ -148,6 +184,7 @@ export function planProvision(lab: Lab): FileSpec[] {
     ...containerdConfigs(lab, data),
     // a block common.sh swaps into /etc/hosts, so it carries its marker inside
     { path: 'provision/files/etc/hosts.lab', contents: hostsBlock(lab), mode: MODE.file, kind: 'vm' },
+    ...dataDiskScript(lab),
     ...(lab.cluster.cni === 'calico' ? [calicoInstallation(lab)] : []),
     ...registryTrust(lab),
   ];
