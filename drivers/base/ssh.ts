@@ -184,13 +184,22 @@ export class SshRunner implements Runner {
   }
 }
 
-/** The socket to `address`:22: through the jump host when there is one (a failure is the target's ConnectError). */
-async function socketTo(node: string, address: string, via: SshRunner | undefined): Promise<{ sock?: Duplex }> {
+/**
+ * The socket to `address`:22: through the jump host when there is one (a failure is the target's
+ * ConnectError). The jump host's own connect to a host that is down can take minutes: given up after `timeoutMs`.
+ */
+async function socketTo(node: string, address: string, via: SshRunner | undefined, timeoutMs: number): Promise<{ sock?: Duplex }> {
   if (!via) return {};
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${via.host} did not reach it within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+  });
   try {
-    return { sock: await via.forward(address, 22) };
+    return { sock: await Promise.race([via.forward(address, 22), late]) };
   } catch (e) {
     throw new ConnectError(node, address, e);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -203,7 +212,7 @@ export async function connectSsh(o: ConnectOptions): Promise<SshRunner> {
   let verdict: HostKeyVerdict | undefined;
   const pinned = o.knownHosts.pinnedTypes(o).flatMap((t) => ALGOS[t] ?? []);
   const ssh = new NodeSSH();
-  const sock = await socketTo(o.node, o.address, o.via);
+  const sock = await socketTo(o.node, o.address, o.via, o.timeoutMs);
   try {
     await ssh.connect({
       host: o.address,
@@ -323,7 +332,7 @@ export async function connectWithLogin(o: LoginOptions): Promise<{ remote: SshRu
 export async function hostKeyOf(o: { node: string; address: string; type: string; timeoutMs: number; via?: SshRunner }): Promise<Buffer> {
   let presented: Buffer | undefined;
   const ssh = new NodeSSH();
-  const sock = await socketTo(o.node, o.address, o.via);
+  const sock = await socketTo(o.node, o.address, o.via, o.timeoutMs);
   try {
     await ssh.connect({
       host: o.address,

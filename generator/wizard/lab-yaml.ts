@@ -113,7 +113,7 @@ export function labYaml(lab: LabDraft, schema: string, heading: Heading = INIT_H
 
   const c = lab.cluster;
   put('cluster:', 'Kubernetes on VMs on the laptop');
-  key(2, 'provider', c.provider, 'virtualbox | libvirt');
+  key(2, 'provider', c.provider, 'virtualbox | libvirt | existing (hosts you have, over SSH)');
   key(2, 'box', c.box);
   key(2, 'bridge', c.bridge, 'host adapter the VMs bridge to (the Pi LAN)');
   key(2, 'kubernetesVersion', c.kubernetesVersion);

@@ -9,7 +9,7 @@
  * Rocky Linux 9 (its /etc/os-release, in its own root): the RHEL family's branch; the workers
  * are Debian, this machine's own root. The tests run in order on one lab folder.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -28,6 +28,7 @@ import { regenerate, runUp, shownRun, writeLab } from './support.js';
 const CP = 'cp';
 const W1 = 'w1';
 const W2 = 'w2';
+const JUMP = 'jump';
 const USER = 'ops';
 const ROOT = '/var/lib/labgen/lab';
 
@@ -48,7 +49,7 @@ exit 0
 
 describeE2e(
   'labgen up on existing hosts over SSH (stand-ins: kubeadm, kubectl, the apt/rpm repositories, dnf, rpm, swap, sysctl, SELinux, firewalld, containerd --version)',
-  { root: true, commands: ['ip', 'sshd', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash'] },
+  { root: true, commands: ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash'] },
   () => {
     let group: TestHostGroup;
     let bed: string;
@@ -63,28 +64,31 @@ describeE2e(
     const log = async (h: TestHost) => parseStandInLog((await h.exec('cat /var/log/standin.log 2>/dev/null || true')).stdout);
     const calls = async (h: TestHost, re: RegExp) => (await log(h)).filter((c) => re.test(c.line));
 
+    /** the lab: the three hosts, reached directly or through the jump host */
+    const labDoc = (bastion?: string) => ({
+      version: 1,
+      name: 'stacklab',
+      domain: 'stack.lab',
+      network: { subnet: group.subnet, gateway: group.bridgeIp },
+      cluster: {
+        provider: 'existing',
+        ssh: { user: USER, ...(bastion ? { bastion: { address: bastion } } : {}) },
+        controlPlane: { name: CP, ip: host(CP).ip },
+        workers: { hosts: [{ name: W1, ip: host(W1).ip }, { name: W2, ip: host(W2).ip }] },
+      },
+    });
+
     beforeAll(async () => {
       bed = mkdtempSync(join(tmpdir(), 'labgen-existing-'));
       const releaseKey = execFileSync('gpg', ['--enarmor'], { input: 'labgen stand-in: the Kubernetes repository key' }).toString();
       const standIns = (rocky: boolean) =>
         hostStandIns({ admin: adminConf('stacklab', 'https://api.stack.lab:6443'), releaseKey, containerdVersion: containerdReleases('1.37')[0]!, rocky });
-      group = await startHosts(3, { names: [CP, W1, W2], files: (h) => standIns(h.name === CP) });
+      group = await startHosts(4, { names: [CP, W1, W2, JUMP], files: (h) => (h.name === JUMP ? {} : standIns(h.name === CP)) });
       const ip = (n: string) => host(n).ip;
       labDir = join(bed, 'lab');
       mkdirSync(labDir);
       labFile = join(labDir, 'lab.yaml');
-      writeLab(labFile, {
-        version: 1,
-        name: 'stacklab',
-        domain: 'stack.lab',
-        network: { subnet: group.subnet, gateway: group.bridgeIp },
-        cluster: {
-          provider: 'existing',
-          ssh: { user: USER },
-          controlPlane: { name: CP, ip: ip(CP) },
-          workers: { hosts: [{ name: W1, ip: ip(W1) }, { name: W2, ip: ip(W2) }] },
-        },
-      });
+      writeLab(labFile, labDoc());
       expect((await regenerate(labFile)).code).toBe(0);
       // the user labgen logs in as: the lab key authorized, passwordless sudo (as a cloud image's user)
       const pub = readFileSync(join(labDir, SECRETS_DIR, 'id_ed25519.pub'), 'utf8').trim();
@@ -119,7 +123,7 @@ describeE2e(
       const err = r.err.join('\n');
       for (const n of [CP, W1, W2]) expect(err).toContain(`${n}: failed at host key: ${n} (${host(n).ip}) presents the host key ssh-ed25519 ${fp(host(n))}`);
       expect(err).toContain(`--fingerprint ${CP}=${fp(host(CP))}`);
-      for (const h of group.hosts) expect((await h.exec(`[ -e ${ROOT} ]`)).code, h.name).not.toBe(0);
+      for (const h of [CP, W1, W2].map(host)) expect((await h.exec(`[ -e ${ROOT} ]`)).code, h.name).not.toBe(0);
       expect(existsSync(join(labDir, KNOWN_HOSTS)) ? readFileSync(join(labDir, KNOWN_HOSTS), 'utf8') : '').not.toContain(host(CP).ip);
     }, 120_000);
 
@@ -128,7 +132,7 @@ describeE2e(
       expect(r.code, shownRun(r)).toBe(EXIT.ok);
       // each key confirmed by --fingerprint is pinned under the host's name and address
       const known = readFileSync(join(labDir, KNOWN_HOSTS), 'utf8');
-      for (const h of group.hosts) expect(known).toContain(`${h.name},${h.ip} ${h.hostKey}`);
+      for (const h of [CP, W1, W2].map(host)) expect(known).toContain(`${h.name},${h.ip} ${h.hostKey}`);
       // the admin kubeconfig: what kubeadm init left on the control plane, 0600 here
       expect(readFileSync(join(labDir, SECRETS_DIR, 'admin.kubeconfig'), 'utf8')).toContain('server: https://api.stack.lab:6443');
 
@@ -205,6 +209,29 @@ describeE2e(
       expect(r.out.join('\n')).toContain('up to date');
       const changing = /^(kubeadm (init|join|token create)|apt-get install|dnf install|setenforce|swapoff|firewall-cmd --permanent --add-port|kubectl apply)/;
       for (const h of group.hosts) expect((await log(h)).slice(before.get(h.name)).filter((c) => changing.test(c.line)), h.name).toEqual([]);
+    }, 300_000);
+
+    it('through a bastion (cluster.ssh.bastion): its key confirmed and pinned like the hosts\', every host reached from it; the real ssh reaches them with laptop/ssh_config', async () => {
+      const jump = host(JUMP);
+      writeLab(labFile, labDoc(jump.ip));
+      expect((await regenerate(labFile)).code).toBe(0);
+      const before = new Map(group.hosts.map((h) => [h.name, h.log().length]));
+      const refused = await up();
+      expect(refused.code, shownRun(refused)).toBe(EXIT.failure);
+      expect(refused.err.join('\n')).toContain(`lab-bastion=${fp(jump)}`);
+      const r = await up({ fingerprint: [`lab-bastion=${fp(jump)}`] });
+      expect(r.code, shownRun(r)).toBe(EXIT.ok);
+      expect(readFileSync(join(labDir, KNOWN_HOSTS), 'utf8')).toContain(`lab-bastion,${jump.ip} ${jump.hostKey}`);
+      // each host's sshd let the lab user in from the jump host's address, not from this machine's
+      for (const n of [CP, W1, W2]) {
+        const sshd = host(n).log().slice(before.get(n));
+        expect(sshd, n).toContain(`Accepted publickey for ${USER} from ${jump.ip} `);
+        expect(sshd, n).not.toContain(`Accepted publickey for ${USER} from ${group.bridgeIp} `);
+      }
+      expect(jump.log().slice(before.get(JUMP))).toContain(`Accepted publickey for ${USER} from ${group.bridgeIp} `);
+      // the real OpenSSH client, with the generated laptop/ssh_config: ProxyJump and the pins labgen up made
+      const ssh = spawnSync('ssh', ['-F', 'laptop/ssh_config', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', CP, 'hostname'], { cwd: labDir, encoding: 'utf8', timeout: 60_000 });
+      expect(ssh.stdout.trim(), ssh.stderr).toBe(CP);
     }, 300_000);
 
     it('a host with another key is refused and named, a host that is down is named, the others go on; exit 1', async () => {
