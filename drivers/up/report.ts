@@ -1,4 +1,5 @@
 import type { Lab } from '../../generator/model/defaults.js';
+import { onExistingHosts } from '../../generator/model/hosts.js';
 import { failureLines } from '../base/failure.js';
 import { table } from '../base/table.js';
 import { endpointLines } from './endpoints.js';
@@ -39,15 +40,22 @@ export const didNothing = (r: UpResult) => r.vms.every((v) => !v.did.length) && 
 
 /** The report's lines, for stdout (`out`) and stderr (`err`: the failures). */
 export function upReport(r: UpResult, lab: Lab): { out: string[]; err: string[] } {
+  const hosts = onExistingHosts(lab);
   const out = ['', ...upTable(r), ...r.notes.map((n) => `note: ${n}`)];
   if (r.merged) {
     out.push(`kubeconfig: the context ${lab.name} in ${r.merged.file}${r.merged.created ? ' (created)' : ''}; kubectl config use-context ${lab.name}`);
     if (r.merged.modeWas !== undefined) out.push(`  ${r.merged.file} was mode ${r.merged.modeWas.toString(8)}: now 600 (it holds cluster-admin credentials)`);
   }
   if (!r.ok) {
-    const err = [`labgen: up failed on ${failedHosts(r).join(', ')}; the other VMs are as they were (labgen up again resumes)`, ...upFailureLines(r).map((l) => `  ${l}`)];
+    const others = hosts ? 'the other hosts are provisioned (labgen up again goes on where each stopped)' : 'the other VMs are as they were (labgen up again resumes)';
+    const err = [`labgen: up failed on ${failedHosts(r).join(', ')}; ${others}`, ...upFailureLines(r).map((l) => `  ${l}`)];
     return { out, err };
   }
-  out.push(didNothing(r) ? 'up to date: every VM runs as provisioned and k8s/ as applied; nothing to do' : `up: ${r.vms.length} VM(s) running, the cluster Ready`);
+  const machines = hosts ? 'host' : 'VM';
+  out.push(
+    didNothing(r)
+      ? `up to date: every ${machines} runs as provisioned and k8s/ as applied; nothing to do`
+      : `up: ${r.vms.length} ${machines}(s) ${hosts ? 'provisioned' : 'running'}, the cluster Ready`,
+  );
   return { out: [...out, ...endpointLines(lab, r.merged)], err: [] };
 }

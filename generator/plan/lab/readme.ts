@@ -1,5 +1,6 @@
 import type { Lab } from '../../model/defaults.js';
-import { serviceAddresses, vms } from '../../model/hosts.js';
+import { onExistingHosts, serviceAddresses, vms } from '../../model/hosts.js';
+import { portsOf } from '../support/ports.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { apiEndpoint } from '../vm/kubeadm-config.js';
 import { render } from '../support/render.js';
@@ -13,8 +14,10 @@ export function labDiagram(lab: Lab): string {
   const services = serviceAddresses(lab);
   return [
     'flowchart LR',
-    `  ${id('laptop')}["laptop<br/>${lab.network.gateway}<br/>gateway of ${lab.network.subnet}"]`,
-    '  subgraph VMs["VMs on the laptop: Kubernetes"]',
+    onExistingHosts(lab)
+      ? `  ${id('laptop')}["gateway<br/>${lab.network.gateway}<br/>router of ${lab.network.subnet}"]`
+      : `  ${id('laptop')}["laptop<br/>${lab.network.gateway}<br/>gateway of ${lab.network.subnet}"]`,
+    onExistingHosts(lab) ? '  subgraph VMs["existing hosts: Kubernetes"]' : '  subgraph VMs["VMs on the laptop: Kubernetes"]',
     ...vms(lab).map((vm) => box(vm.name, vm.ip, vm.role)),
     '  end',
     '  subgraph Pis["Raspberry Pis"]',
@@ -36,6 +39,8 @@ export function planLabReadme(lab: Lab): FileSpec[] {
     services: serviceAddresses(lab),
     apiEndpoint: apiEndpoint(lab),
     prefix: lab.network.subnet.split('/')[1],
+    // what the hosts' firewalls and a cloud's security groups must let through (support/ports.ts)
+    ports: { controlPlane: portsOf(lab.cluster.cni, 'control-plane'), worker: portsOf(lab.cluster.cni, 'worker') },
   };
   return [{ path: 'README.md', contents: render('README.md', data), mode: MODE.file, kind: 'doc' }];
 }
