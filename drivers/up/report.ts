@@ -47,7 +47,7 @@ export function upReport(r: UpResult, lab: Lab): { out: string[]; err: string[] 
     if (r.merged.modeWas !== undefined) out.push(`  ${r.merged.file} was mode ${r.merged.modeWas.toString(8)}: now 600 (it holds cluster-admin credentials)`);
   }
   if (!r.ok) {
-    const others = hosts ? 'the other hosts are provisioned (labgen up again goes on where each stopped)' : 'the other VMs are as they were (labgen up again resumes)';
+    const others = hosts ? 'the others went on (labgen up again picks up where each stopped)' : 'the other VMs are as they were (labgen up again resumes)';
     const err = [`labgen: up failed on ${failedHosts(r).join(', ')}; ${others}`, ...upFailureLines(r).map((l) => `  ${l}`)];
     return { out, err };
   }
