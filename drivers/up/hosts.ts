@@ -9,7 +9,7 @@ import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { BASTION } from '../../generator/plan/lab/laptop.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { SECRET } from '../../generator/secrets/paths.js';
-import { commandOutcome, type Failure, failureOf, type StepError } from '../base/failure.js';
+import { commandOutcome, failureOf, type StepError } from '../base/failure.js';
 import { fingerprint, type KnownHostsFile } from '../base/known-hosts.js';
 import { LocalRunner } from '../base/local.js';
 import { pool } from '../base/pool.js';
@@ -19,10 +19,10 @@ import { changes, type DesiredFile } from '../push/plan.js';
 import { readRemoteState } from '../push/remote-state.js';
 import { upload } from '../push/upload.js';
 import { applyK8s, clusterSlot, waitReady } from './cluster.js';
-import { ADMIN_KUBECONFIG, mergeKubeconfig, saveAdmin } from './kubeconfig.js';
+import { ADMIN_KUBECONFIG, saveAdmin } from './kubeconfig.js';
 import { decisionsSince, type FileNow, type UpPlan } from './plan.js';
 import { readUpState, type UpState, writeUpState } from './state.js';
-import type { UpResult, UpTiming, VmResult } from './up.js';
+import { mergeAdmin, type UpResult, type UpTiming, type VmResult } from './up.js';
 import { impact } from '../../generator/writer/impact.js';
 
 /**
@@ -338,14 +338,7 @@ class HostsRun {
   }
 
   private merge(result: UpResult): void {
-    const admin = join(this.o.labDir, ADMIN_KUBECONFIG);
-    if (!this.o.mergeInto || !existsSync(admin)) return;
-    try {
-      result.merged = mergeKubeconfig(this.o.mergeInto, readFileSync(admin, 'utf8'), this.o.lab.name);
-    } catch (e) {
-      result.cluster.failures.push({ host: this.o.mergeInto, step: 'merge-kubeconfig', message: (e as Error).message } satisfies Failure);
-      result.cluster.ok = false;
-    }
+    mergeAdmin(result, this.o.labDir, this.o.lab.name, this.o.mergeInto);
   }
 }
 

@@ -320,17 +320,21 @@ class UpRun {
     }
   }
 
-  /** Whenever the admin kubeconfig is there, even after a failure: kubectl is how one looks into it. */
   private merge(result: UpResult): void {
-    const admin = join(this.input.labDir, ADMIN_KUBECONFIG);
-    if (!this.input.mergeInto || !existsSync(admin)) return;
-    try {
-      result.merged = mergeKubeconfig(this.input.mergeInto, readFileSync(admin, 'utf8'), this.input.lab.name);
-    } catch (e) {
-      // checked before the run (checkKubeconfig); changed since, or not writable: the rest of the report still counts
-      result.cluster.failures.push({ host: this.input.mergeInto, step: 'merge-kubeconfig', message: (e as Error).message });
-      result.cluster.ok = false;
-    }
+    mergeAdmin(result, this.input.labDir, this.input.lab.name, this.input.mergeInto);
+  }
+}
+
+/** Whenever the admin kubeconfig is there, even after a failure: kubectl is how one looks into it (VMs and existing hosts alike). */
+export function mergeAdmin(result: UpResult, labDir: string, labName: string, mergeInto: string | undefined): void {
+  const admin = join(labDir, ADMIN_KUBECONFIG);
+  if (!mergeInto || !existsSync(admin)) return;
+  try {
+    result.merged = mergeKubeconfig(mergeInto, readFileSync(admin, 'utf8'), labName);
+  } catch (e) {
+    // checked before the run (checkKubeconfig); changed since, or not writable: the rest of the report still counts
+    result.cluster.failures.push({ host: mergeInto, step: 'merge-kubeconfig', message: (e as Error).message });
+    result.cluster.ok = false;
   }
 }
 
