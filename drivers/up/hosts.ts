@@ -4,7 +4,7 @@ import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { shellQuote as q } from '../../generator/common/quote.js';
 import { sha256 } from '../../generator/common/text.js';
 import type { Lab } from '../../generator/model/defaults.js';
-import { API_HOST, type Vm, vms as vmsOf } from '../../generator/model/hosts.js';
+import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/model/hosts.js';
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { BASTION } from '../../generator/plan/lab/laptop.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
@@ -37,7 +37,8 @@ import { impact } from '../../generator/writer/impact.js';
  *   3. control-plane.sh on the control plane (kubeadm init, the CNI, the token with its 24 h TTL),
  *      its join file and the admin kubeconfig fetched;
  *   4. on every worker at once: the join file, then worker.sh (kubeadm join; a joined one changes nothing);
- *   5. the nodes Ready, k8s/apply.sh when k8s/ changed or the cluster is new, --merge-kubeconfig.
+ *   5. the nodes Ready, k8s/apply.sh when k8s/ changed or the cluster is new, --merge-kubeconfig;
+ *      when apply.sh saved the lab CA just now, common.sh again on every host (containerd trusts it).
  * Every script is idempotent and checks the host itself, so a second `up` changes nothing. A host
  * that is down or refused (its key changed) is reported and named; the others go on; a control
  * plane that fails skips the workers' join.
@@ -125,12 +126,16 @@ class HostsRun {
     const results = new Map<string, VmResult>(hosts.map((h) => [h.name, { vm: h.name, before: 'existing', did: [], why: [], ok: true, ms: 0 }]));
     const result: UpResult = { vms: [...results.values()], cluster: { slot, did: [], ok: false, failures: [] }, plan: emptyPlan(), notes: [], ok: false };
     const t0 = Date.now();
+    const caBefore = existsSync(join(this.o.labDir, CA_FILE));
     try {
       const remotes = await this.connectAll(hosts, results);
       await this.provisionAll(hosts, remotes, results);
       for (const r of results.values()) r.ms = Date.now() - t0;
-      if ([...results.values()].every((r) => r.ok)) await this.clusterPhase(hosts, result);
-      else {
+      if ([...results.values()].every((r) => r.ok)) {
+        await this.clusterPhase(hosts, result);
+        // k8s/apply.sh saved the lab CA just now: every host's containerd must trust it (common.sh installs it)
+        if (result.cluster.ok && !caBefore && onService(lab, 'registry') && existsSync(join(this.o.labDir, CA_FILE))) await this.trustCa(hosts, remotes, result);
+      } else {
         result.cluster.skipped = true;
         this.progress.done(slot, 'skipped: a host failed');
       }
@@ -294,6 +299,23 @@ class HostsRun {
         await this.runScript(w.name, r, 'worker.sh', [w.name], res2);
         this.progress.done(w.name, `done: ${summary(res2)}`);
       });
+    });
+  }
+
+  /** The lab CA into every host: its files again (the CA among them), then common.sh. */
+  private async trustCa(hosts: Vm[], remotes: Map<string, SshRunner>, result: UpResult): Promise<void> {
+    const c = result.cluster;
+    await pool(hosts, 16, async (h) => {
+      this.progress.step(c.slot, `${h.name}: the lab CA (common.sh)`);
+      const res = result.vms.find((v) => v.vm === h.name)!;
+      try {
+        await this.deliver(remotes.get(h.name)!, this.filesFor(h), res.did);
+        await this.runScript(h.name, remotes.get(h.name)!, 'common.sh', [h.name, h.ip], res);
+        c.did.push(`${h.name}: the lab CA`);
+      } catch (e) {
+        c.failures.push(failureOf(e, h.name, 'common.sh (the lab CA)'));
+        c.ok = false;
+      }
     });
   }
 

@@ -30,9 +30,10 @@ const W1 = 'w1';
 const W2 = 'w2';
 const JUMP = 'jump';
 const USER = 'ops';
+const CA = '-----BEGIN CERTIFICATE-----\nc3RhbmQtaW4gbGFiIENB\n-----END CERTIFICATE-----\n';
 const ROOT = '/var/lib/labgen/lab';
 
-/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the rest succeeds. */
+/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the lab CA's secret is a stand-in CA; the rest succeeds. */
 const LAPTOP_KUBECTL = `#!/bin/bash
 # labgen test stand-in for kubectl on this machine (no API server answers here): records every call
 echo "kubectl $*" >>"$LABGEN_TEST_BED/kubectl.log"
@@ -43,6 +44,7 @@ case " $* " in
       items+="\${items:+,}{\\"metadata\\":{\\"name\\":\\"$n\\"},\\"status\\":{\\"conditions\\":[{\\"type\\":\\"Ready\\",\\"status\\":\\"True\\"}]}}"
     done
     echo "{\\"apiVersion\\":\\"v1\\",\\"kind\\":\\"List\\",\\"items\\":[$items]}" ;;
+  *" get secret lab-ca "*) printf '%s' "$LABGEN_TEST_CA" | base64 -w0 ;;
 esac
 exit 0
 `;
@@ -65,7 +67,7 @@ describeE2e(
     const calls = async (h: TestHost, re: RegExp) => (await log(h)).filter((c) => re.test(c.line));
 
     /** the lab: the three hosts, reached directly or through the jump host */
-    const labDoc = (bastion?: string) => ({
+    const labDoc = (bastion?: string, services: object = {}) => ({
       version: 1,
       name: 'stacklab',
       domain: 'stack.lab',
@@ -76,6 +78,7 @@ describeE2e(
         controlPlane: { name: CP, ip: host(CP).ip },
         workers: { hosts: [{ name: W1, ip: host(W1).ip }, { name: W2, ip: host(W2).ip }] },
       },
+      services,
     });
 
     beforeAll(async () => {
@@ -104,7 +107,7 @@ describeE2e(
       mkdirSync(bin);
       writeFileSync(join(bin, 'kubectl'), LAPTOP_KUBECTL);
       chmodSync(join(bin, 'kubectl'), 0o755);
-      env = { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, LABGEN_TEST_BED: bed, LABGEN_TEST_NODES: `${CP} ${W1} ${W2}`, HOME: join(bed, 'home'), KUBECONFIG: '' };
+      env = { LABGEN_TEST_CA: CA, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, LABGEN_TEST_BED: bed, LABGEN_TEST_NODES: `${CP} ${W1} ${W2}`, HOME: join(bed, 'home'), KUBECONFIG: '' };
     }, 120_000);
     afterAll(async () => {
       await group?.stopAll();
@@ -232,6 +235,30 @@ describeE2e(
       // the real OpenSSH client, with the generated laptop/ssh_config: ProxyJump and the pins labgen up made
       const ssh = spawnSync('ssh', ['-F', 'laptop/ssh_config', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', CP, 'hostname'], { cwd: labDir, encoding: 'utf8', timeout: 60_000 });
       expect(ssh.stdout.trim(), ssh.stderr).toBe(CP);
+    }, 300_000);
+
+    it('with the lab registry: once k8s/apply.sh saved the lab CA, every host gets it and common.sh makes containerd and the system trust it', async () => {
+      const base = group.subnet.replace(/\.0\/24$/, '');
+      const services = { metallb: { addresses: [`${base}.100-${base}.119`] }, certManager: {}, registry: { ip: `${base}.101` } };
+      writeLab(labFile, labDoc(host(JUMP).ip, services));
+      expect((await regenerate(labFile)).code).toBe(0);
+      const r = await up();
+      expect(r.code, shownRun(r)).toBe(EXIT.ok);
+      expect(readFileSync(join(labDir, '.labgen/lab-ca.crt'), 'utf8')).toBe(CA);
+      expect(r.result!.cluster.did).toEqual(expect.arrayContaining([`${CP}: the lab CA`, `${W1}: the lab CA`, `${W2}: the lab CA`]));
+      const registry = `registry.stack.lab`;
+      for (const n of [CP, W1, W2]) {
+        expect(await host(n).readFile(`/etc/containerd/certs.d/${registry}/ca.crt`), n).toBe(CA);
+        expect(await host(n).readFile(`/etc/containerd/certs.d/${registry}/hosts.toml`), n).toContain(registry);
+      }
+      // the system's trust store, the way each OS family keeps it
+      expect(await host(CP).readFile('/etc/pki/ca-trust/source/anchors/stacklab-lab-ca.crt')).toBe(CA);
+      expect((await calls(host(CP), /^update-ca-trust /)).map((c) => c.line)).toEqual(['update-ca-trust extract']);
+      expect(await host(W1).readFile('/usr/local/share/ca-certificates/stacklab-lab-ca.crt')).toBe(CA);
+      // and then nothing more to do
+      const again = await up();
+      expect(again.code, shownRun(again)).toBe(EXIT.ok);
+      expect(again.result!.vms.map((v) => v.did)).toEqual([[], [], []]);
     }, 300_000);
 
     it('a host with another key is refused and named, a host that is down is named, the others go on; exit 1', async () => {

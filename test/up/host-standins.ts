@@ -199,6 +199,7 @@ export function hostStandIns(o: { admin: string; releaseKey: string; containerdV
     [sbin('getenforce')]: exe(GETENFORCE),
     [sbin('setenforce')]: exe(SETENFORCE),
     [sbin('firewall-cmd')]: exe(FIREWALL_CMD),
+    [sbin('update-ca-trust')]: exe(RECORDER('update-ca-trust', "the RHEL family's trust store tool; this machine is Debian")),
   };
 }
 
