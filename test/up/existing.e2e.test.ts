@@ -14,7 +14,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fingerprint, publicKeyBlob } from '../../drivers/base/known-hosts.js';
+import { fingerprint, KnownHostsFile, publicKeyBlob } from '../../drivers/base/known-hosts.js';
+import { PlainProgress } from '../../drivers/base/progress.js';
+import { upHosts } from '../../drivers/up/hosts.js';
+import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
 import { EXIT } from '../../generator/errors.js';
 import { portsOf } from '../../generator/plan/support/ports.js';
@@ -119,6 +122,40 @@ describeE2e(
       expect((await host(W1).exec('. /etc/os-release && echo "$ID"')).stdout.trim()).toBe('debian');
       expect(readFileSync('/etc/os-release', 'utf8')).not.toContain('Rocky');
     });
+
+    it('a --fingerprint that is not one, or names no host of the lab, is bad input (exit 2), before anything connects', async () => {
+      const bad = await up({ fingerprint: [`${CP}=SHA256:short`] });
+      expect(bad.code).toBe(EXIT.badInput);
+      expect(bad.error?.message).toContain(`--fingerprint ${CP}=SHA256:short: not a SHA256 fingerprint`);
+      const who = await up({ fingerprint: [`nosuch=${fp(host(CP))}`] });
+      expect(who.code).toBe(EXIT.badInput);
+      expect(who.error?.message).toContain("nosuch is not one of the lab's hosts (cp, w1, w2)");
+      expect(existsSync(join(labDir, KNOWN_HOSTS)) ? readFileSync(join(labDir, KNOWN_HOSTS), 'utf8') : '').toBe('');
+    });
+
+    it('on a terminal, each key seen for the first time is shown with its host and asked about; a no refuses the host and pins nothing', async () => {
+      const p = openUpFolder(labFile);
+      const asked: string[] = [];
+      const r = await upHosts({
+        labDir,
+        lab: p.lab,
+        now: upFiles(p),
+        privateKey: p.secrets.secrets.sshKey.private,
+        knownHosts: new KnownHostsFile(join(labDir, KNOWN_HOSTS)),
+        fingerprints: new Map(),
+        confirmKey: async (node, address, f) => {
+          asked.push(`${node} ${address} ${f}`);
+          return false;
+        },
+        env,
+        timing: { pollMs: 50, readyTimeoutMs: 60_000, connectTimeoutMs: 20_000 },
+        progress: () => new PlainProgress(() => undefined),
+      });
+      expect(asked).toEqual([CP, W1, W2].map((n) => `${n} ${host(n).ip} ${fp(host(n))}`));
+      expect(r.ok).toBe(false);
+      for (const v of r.vms) expect(v.failure?.message, v.vm).toContain(`presents the host key ssh-ed25519 ${fp(host(v.vm))}: not confirmed; refused: nothing was sent to it`);
+      expect(existsSync(join(labDir, KNOWN_HOSTS)) ? readFileSync(join(labDir, KNOWN_HOSTS), 'utf8') : '').toBe('');
+    }, 120_000);
 
     it('without a terminal or --fingerprint, a host key seen for the first time is refused and named; nothing is sent to any host', async () => {
       const r = await up();
