@@ -17,8 +17,9 @@ export function actionText(a: NextAction): string {
     case 'push':
       return `labgen push${names(a.pis)}`;
     case 'vm-up':
-      return viaUp(`vagrant up${names(a.vms)}`);
+      return viaUp(a.ssh ? `provision/ over SSH, kubeadm join${names(a.vms)}` : `vagrant up${names(a.vms)}`);
     case 'vm-provision':
+      if (a.ssh) return viaUp(`provision/ over SSH${names(a.vms)}`);
       return viaUp(a.reload ? `vagrant reload --provision${names(a.vms)}` : `vagrant provision${names(a.vms)}`);
     case 'node-delete':
       return viaUp(`kubectl delete node ${a.vm}`);

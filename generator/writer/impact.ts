@@ -37,8 +37,9 @@ export interface ChangedFile {
 export type NextAction =
   | { do: 'image'; pis: string[] }
   | { do: 'push'; pis: string[] }
-  | { do: 'vm-up'; vms: string[] }
-  | { do: 'vm-provision'; vms: string[]; reload: boolean }
+  /** `ssh`: existing hosts (no Vagrantfile): labgen up provisions them over SSH */
+  | { do: 'vm-up'; vms: string[]; ssh?: true }
+  | { do: 'vm-provision'; vms: string[]; reload: boolean; ssh?: true }
   | { do: 'node-delete'; vm: string }
   | { do: 'k8s-apply' }
   | { do: 'slurm-reconfigure'; on?: string }
@@ -130,13 +131,20 @@ function vmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
   const shared = files.filter((f) => !f.host);
   const own = sorted(files.filter((f) => f.host && running(f.host)).map((f) => f.host!));
   const reload = files.some((f) => f.path === 'Vagrantfile' && f.action === 'update');
+  // hosts that exist already (cluster.provider existing) have provision/ but no Vagrantfile
+  const ssh = ctx.all.some((d) => d.spec && d.path.startsWith('provision/')) && !ctx.all.some((d) => d.spec && d.path === 'Vagrantfile');
   const actions: NextAction[] = [];
   const notes: string[] = [];
-  if (fresh.length) actions.push({ do: 'vm-up', vms: fresh });
+  if (fresh.length) actions.push({ do: 'vm-up', vms: fresh, ...(ssh ? { ssh } : {}) });
   const hosts = shared.length ? [] : own;
   if (shared.length || own.length) {
-    actions.push({ do: 'vm-provision', vms: hosts, reload });
+    actions.push({ do: 'vm-provision', vms: hosts, reload, ...(ssh ? { ssh } : {}) });
     if (reload) notes.push('the Vagrantfile changed: addresses, CPUs and memory take a VM restart');
+  }
+  if (ssh) {
+    // labgen up does not remove an existing host from the cluster (yet): the commands are the user's
+    for (const h of gone) notes.push(`${h} left the lab: take it out of the cluster yourself: \`kubectl delete node ${h}\`, then \`kubeadm reset\` on the host`);
+    return { kind: 'vm', actions, notes, hosts, files };
   }
   for (const h of gone) {
     actions.push({ do: 'node-delete', vm: h });

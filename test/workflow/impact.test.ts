@@ -97,6 +97,19 @@ describe('impact: what must happen after a change', () => {
     expect(vm.notes.join('\n')).toMatch(/vagrant destroy -f kv-worker-2/);
   });
 
+  it('existing hosts (no Vagrantfile): labgen up provisions over SSH; a new worker joins; one that left is the user\'s to take out', () => {
+    const file = 'labs/existing/lab.yaml';
+    const hosts = loadLabWith(file).cluster.workers.hosts!.map((h) => ({ ...h }));
+    const cni = change({ cluster: { cni: 'cilium' } }, file).imp;
+    expect(groupSteps(group(cni.groups, 'vm')!)).toEqual(['labgen up (provision/ over SSH)']);
+    const more = change({ cluster: { workers: { hosts: [...hosts, { name: 'k8s-w3', ip: '10.20.0.13' }] } } }, file).imp;
+    expect(groupSteps(group(more.groups, 'vm')!)).toEqual(['labgen up (provision/ over SSH, kubeadm join k8s-w3)', 'labgen up (provision/ over SSH)']);
+    const less = change({ cluster: { workers: { hosts: hosts.slice(0, 1) } } }, file).imp;
+    const vm = group(less.groups, 'vm')!;
+    expect(groupSteps(vm)).toEqual(['labgen up (provision/ over SSH)']);
+    expect(vm.notes).toContain('k8s-w2 left the lab: take it out of the cluster yourself: `kubectl delete node k8s-w2`, then `kubeadm reset` on the host');
+  });
+
   it("only one VM's own kubeadm config changed: provision that VM", () => {
     const before = planLab('labs/rpi-slurm/lab.yaml').files;
     const after = before.map((f) => (f.path === 'provision/kubeadm/kv-worker-1.yaml' ? { ...f, contents: `${f.contents}# changed\n` } : f));
