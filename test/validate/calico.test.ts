@@ -75,7 +75,8 @@ describe('control-plane.sh installs Calico with its operator CRDs first', () => 
       dirs.push(dir);
       writeFileSync(join(dir, 'kubectl'), KUBECTL, { mode: 0o755 });
       spawnSync('mkdir', [join(dir, 'state')]);
-      const body = `set -euo pipefail\nchanged=()\n${calicoSteps(script(file))}\necho "changed: \${changed[*]}"\n`;
+      // the lab folder as the script sets it at its top (the VMs' synced folder)
+      const body = `set -euo pipefail\nlab=/vagrant\nchanged=()\n${calicoSteps(script(file))}\necho "changed: \${changed[*]}"\n`;
       writeFileSync(join(dir, 'steps.sh'), body);
       const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, STANDIN_DIR: dir };
       const runSteps = () => spawnSync('bash', [join(dir, 'steps.sh')], { env, encoding: 'utf8' });
