@@ -170,6 +170,13 @@ describeE2e(
     it('first up: scripts delivered and run over SSH, kubeadm init on the control plane before any join, each worker joined once with the token that has a TTL, the kubeconfig fetched', async () => {
       const r = await up({ fingerprint: fingerprints() });
       expect(r.code, shownRun(r)).toBe(EXIT.ok);
+      // per-host progress (plain lines without a terminal): each host's connection and scripts, as they run
+      for (const n of [CP, W1, W2]) {
+        expect(r.out, n).toContain(`${n}: connecting to ${host(n).ip}`);
+        expect(r.out.some((l) => l.startsWith(`${n}: common.sh: common (${n}, ${host(n).ip}): changed: `)), n).toBe(true);
+      }
+      expect(r.out.some((l) => l.startsWith(`${CP}: control-plane.sh: control-plane (${CP}): changed: kubeadm init`))).toBe(true);
+      expect(r.out.some((l) => l.startsWith(`${W1}: worker.sh: worker (${W1}): changed: kubeadm join`))).toBe(true);
       // each key confirmed by --fingerprint is pinned under the host's name and address
       const known = readFileSync(join(labDir, KNOWN_HOSTS), 'utf8');
       for (const h of [CP, W1, W2].map(host)) expect(known).toContain(`${h.name},${h.ip} ${h.hostKey}`);
