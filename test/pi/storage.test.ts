@@ -28,6 +28,7 @@ import { piContexts } from '../../generator/plan/pi/part.js';
 import { EXPORTS_FILE, PREPARE_DISK, sizeMiB, storage } from '../../generator/plan/pi/storage.js';
 import { nfsExports, storageWarnings } from '../../generator/plan/support/nfs-exports.js';
 import { FIXED_SECRETS, loadLabWith, type LabOverrides } from '../support/generated.js';
+import { diskImage } from '../support/disk-image.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -263,13 +264,7 @@ describeE2e(
       await group?.stopAll();
     });
 
-    async function sh(cmd: string) {
-      const r = await host.exec(cmd);
-      if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stderr}`);
-      return r.stdout;
-    }
-    const newImage = (mib: number) => sh(`rm -f ${IMG}; truncate -s ${mib}M ${IMG}`);
-    const sha = () => sh(`sha256sum ${IMG}`);
+    const { sh, newImage, sha } = diskImage(() => host, IMG);
     const prepare = (args: string) => host.exec(`timeout 60 ${SCRIPT} --disk ${IMG} ${args}`);
 
     it('refuses an image that has a partition table, and leaves it alone', async () => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { plan } from '../../generator/plan/index.js';
 import { FIXED_SECRETS, loadLabWith } from '../support/generated.js';
+import { diskImage } from '../support/disk-image.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
 
@@ -64,13 +65,7 @@ describeE2e(
       await group?.stopAll();
     });
 
-    async function sh(cmd: string) {
-      const r = await host.exec(cmd);
-      if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stderr}`);
-      return r.stdout;
-    }
-    const newImage = (mib: number) => sh(`rm -f ${IMG}; truncate -s ${mib}M ${IMG}`);
-    const sha = () => sh(`sha256sum ${IMG}`);
+    const { sh, newImage, sha } = diskImage(() => host, IMG);
 
     it('refuses a disk that has partitions, and leaves it alone', async () => {
       await newImage(64);

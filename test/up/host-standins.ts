@@ -16,6 +16,8 @@ const HEAD = (what: string) => `#!/bin/bash
 # labgen test-host stand-in for ${what}: records every call (ns time first) in /var/log/standin.log
 state=/var/lib/standin; [ -d "$state" ] || mkdir -p "$state"
 log() { echo "$(date +%s%N) $*" >>/var/log/standin.log; }
+# installs ARGS...: the packages an "install" command line names, one a line (its options left out)
+installs() { local a seen=0; for a in "$@"; do [ "$a" = install ] && { seen=1; continue; }; [ "$seen" = 1 ] && [ "\${a#-}" = "$a" ] && echo "$a"; done; return 0; }
 `;
 
 /** kubeadm: init leaves admin.conf and the CA; token create/delete keep the token's expiry; join records the token it joined with. */
@@ -81,11 +83,7 @@ esac
  * the entry it had (this machine may have a kubectl of its own), so dpkg-query knows it next time.
  */
 const APT_GET = `${HEAD("apt-get and the Kubernetes apt repository (no repository is reachable here)")}log "apt-get $*"
-seen=0
-for a in "$@"; do
-  [ "$a" = install ] && { seen=1; continue; }
-  [ "$seen" = 1 ] || continue
-  case $a in -*) continue ;; esac
+installs "$@" | while read -r a; do
   name=\${a%%=*}; version=1.37.0-1.1
   [ "$name" != "$a" ] && version="\${a#*=}" && version="\${version%-\\*}-1.1"
   awk -v p="Package: $name" 'BEGIN { RS = ""; ORS = "\\n\\n" } { split($0, l, "\\n") } l[1] != p' /var/lib/dpkg/status >/var/lib/dpkg/status.standin
@@ -112,11 +110,7 @@ echo "containerd containerd.io v${version} stand-in"
 
 /** RHEL family: dnf install adds to the stand-in rpm database, rpm -q answers from it. */
 const DNF = `${HEAD('dnf and the Kubernetes rpm repository (no repository is reachable here)')}log "dnf $*"
-seen=0
-for a in "$@"; do
-  [ "$a" = install ] && { seen=1; continue; }
-  [ "$seen" = 1 ] || continue
-  case $a in -*) continue ;; esac
+installs "$@" | while read -r a; do
   name=\${a%%-[0-9]*}; version=1.37.0
   [ "$name" != "$a" ] && version=\${a#"$name"-}
   echo "$name $version" >>"$state/rpms"
