@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
@@ -201,6 +202,29 @@ async function socketTo(node: string, address: string, via: SshRunner | undefine
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A local port forward through `via` (ssh -L 127.0.0.1:PORT:host:port): a listener on a free port
+ * of this machine's loopback; each connection to it is a new stream to `host:port` from `via`.
+ */
+export async function localForward(via: SshRunner, host: string, port: number): Promise<{ port: number; close: () => void }> {
+  const server = createServer((local) => {
+    via.forward(host, port).then(
+      (remote) => {
+        local.pipe(remote).pipe(local);
+        const end = () => {
+          local.destroy();
+          remote.destroy();
+        };
+        local.on('error', end).on('close', end);
+        remote.on('error', end).on('close', end);
+      },
+      () => local.destroy(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
 /** A host that vanishes mid-command (network cut-over, power) ends the command instead of hanging it. */

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { shellQuote as q } from '../../generator/common/quote.js';
@@ -8,18 +9,19 @@ import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/mode
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { BASTION } from '../../generator/plan/lab/laptop.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
+import { API_PORT } from '../../generator/plan/vm/kubeadm-config.js';
 import { SECRET } from '../../generator/secrets/paths.js';
 import { commandOutcome, failureOf, type StepError } from '../base/failure.js';
 import { fingerprint, type KnownHostsFile } from '../base/known-hosts.js';
 import { LocalRunner } from '../base/local.js';
 import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
-import { ConnectError, connectSsh, HostKeyError, hostKeyOf, type SshRunner } from '../base/ssh.js';
+import { ConnectError, connectSsh, HostKeyError, hostKeyOf, localForward, type SshRunner } from '../base/ssh.js';
 import { changes, type DesiredFile } from '../push/plan.js';
 import { readRemoteState } from '../push/remote-state.js';
 import { upload } from '../push/upload.js';
 import { applyK8s, clusterSlot, waitReady } from './cluster.js';
-import { ADMIN_KUBECONFIG, saveAdmin } from './kubeconfig.js';
+import { ADMIN_KUBECONFIG, saveAdmin, throughTunnel } from './kubeconfig.js';
 import { decisionsSince, type FileNow, type UpPlan } from './plan.js';
 import { readUpState, type UpState, writeUpState } from './state.js';
 import { mergeAdmin, type UpResult, type UpTiming, type VmResult } from './up.js';
@@ -338,14 +340,17 @@ class HostsRun {
     }
     this.progress.start(c.slot, 'nodes Ready');
     let current = 'nodes Ready';
+    const tunnel = await this.apiTunnel(hosts, kubeconfig, c);
+    if (tunnel === null) return;
+    const kc = tunnel?.kubeconfig ?? kubeconfig;
     try {
       const nodes = hosts.map((h) => h.name);
-      await waitReady(this.local, kubeconfig, nodes, this.o.timing, step, `${API_HOST}.${this.o.lab.domain}`);
+      await waitReady(this.local, kc, nodes, this.o.timing, step, `${API_HOST}.${this.o.lab.domain}`);
       c.did.push(`nodes Ready: ${nodes.join(', ')}`);
       if (k8s.length && (k8sChanged || newCluster)) {
         current = 'k8s/apply.sh';
         step('k8s/apply.sh');
-        await applyK8s(this.local, this.o.labDir, kubeconfig, step);
+        await applyK8s(this.local, this.o.labDir, kc, step);
         const vm = Object.entries(this.state.applied).filter(([, a]) => a.kind === 'vm');
         this.state.applied = Object.fromEntries([...vm, ...k8s.map((f) => [f.path, { sha256: f.sha256, kind: f.kind }] as const)]);
         writeUpState(this.o.labDir, this.state);
@@ -356,6 +361,36 @@ class HostsRun {
     } catch (e) {
       c.failures.push(failureOf(e, c.slot, current));
       this.progress.done(c.slot, 'failed', c.failures[0]!.message);
+    } finally {
+      tunnel?.close();
+    }
+  }
+
+  /**
+   * Through a bastion the API is reachable only from there: kubectl here goes through a local
+   * forward to the control plane's :6443, with a kubeconfig of its own (0600, removed after) that
+   * names the forward and still checks the API's certificate for api.<domain>. Undefined: no
+   * bastion, the admin kubeconfig as it is; null: the tunnel failed (recorded).
+   */
+  private async apiTunnel(hosts: Vm[], kubeconfig: string, c: UpResult['cluster']): Promise<{ kubeconfig: string; close: () => void } | undefined | null> {
+    if (!this.bastion) return undefined;
+    const cp = hosts.find((h) => h.role === 'control-plane')!;
+    try {
+      const fwd = await localForward(this.bastion, cp.ip, API_PORT);
+      const dir = mkdtempSync(join(tmpdir(), 'labgen-api-'));
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(file, throughTunnel(readFileSync(kubeconfig, 'utf8'), `https://127.0.0.1:${fwd.port}`, `${API_HOST}.${this.o.lab.domain}`), { mode: 0o600 });
+      return {
+        kubeconfig: file,
+        close: () => {
+          fwd.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (e) {
+      c.failures.push(failureOf(e, c.slot, 'API tunnel'));
+      this.progress.done(c.slot, 'failed', c.failures[0]!.message);
+      return null;
     }
   }
 

@@ -68,6 +68,19 @@ export function saveAdmin(labDir: string, text: string): boolean {
 }
 
 /**
+ * The admin kubeconfig with its cluster reached at `server` (a local end of a tunnel through the
+ * bastion) and the API's certificate still checked for its own name (`tls-server-name`): the one
+ * kubectl on this machine uses while the API is reachable only through the bastion.
+ */
+export function throughTunnel(admin: string, server: string, tlsServerName: string): string {
+  const doc = parse(admin, 'admin kubeconfig');
+  const { cluster } = adminParts(admin);
+  const named = (doc.clusters ?? []).find((c) => isObject(c) && c.cluster !== undefined && JSON.stringify(c.cluster) === JSON.stringify(cluster));
+  if (named && isObject(named.cluster)) named.cluster = { ...named.cluster, server, 'tls-server-name': tlsServerName };
+  return yaml.dump(doc, { schema: yaml.CORE_SCHEMA, lineWidth: -1, noRefs: true });
+}
+
+/**
  * The kubeconfig to merge into, as kubectl picks the file a new entry goes to: with $KUBECONFIG
  * set, the first file of its list that exists, else the last one; without it ~/.kube/config.
  */

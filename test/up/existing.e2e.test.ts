@@ -40,6 +40,17 @@ const ROOT = '/var/lib/labgen/lab';
 const LAPTOP_KUBECTL = `#!/bin/bash
 # labgen test stand-in for kubectl on this machine (no API server answers here): records every call
 echo "kubectl $*" >>"$LABGEN_TEST_BED/kubectl.log"
+# the kubeconfig it is given: where it would reach the API, and the name it would check its certificate for
+kc=\${KUBECONFIG:-}
+for a in "$@"; do case $a in --kubeconfig=*) kc=\${a#--kubeconfig=} ;; esac; done
+server=$(sed -n 's/^ *server: //p' "$kc")
+echo "server=$server tls-server-name=$(sed -n 's/^ *tls-server-name: //p' "$kc")" >>"$LABGEN_TEST_BED/kubectl.log"
+# a local end (the tunnel through the bastion): what answers there
+case $server in https://127.0.0.1:*)
+  port=\${server##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 10 said <&3 && echo "the API end said: $said" >>"$LABGEN_TEST_BED/kubectl.log"
+  exec 3<&- ;;
+esac
 case " $* " in
   *" get nodes "*)
     items=''
@@ -54,7 +65,7 @@ exit 0
 
 describeE2e(
   'labgen up on existing hosts over SSH (stand-ins: kubeadm, kubectl, the apt/rpm repositories, dnf, rpm, swap, sysctl, SELinux, firewalld, containerd --version)',
-  { root: true, commands: ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash'] },
+  { root: true, commands: ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash', 'python3'] },
   () => {
     let group: TestHostGroup;
     let bed: string;
@@ -281,7 +292,12 @@ describeE2e(
       expect(ssh.stdout.trim(), ssh.stderr).toBe(CP);
     }, 300_000);
 
-    it('with the lab registry: once k8s/apply.sh saved the lab CA, every host gets it and common.sh makes containerd and the system trust it', async () => {
+    it('with the lab registry, through the bastion: kubectl here reaches the API through a tunnel via the bastion (its certificate checked for api.<domain>); once k8s/apply.sh saved the lab CA, every host gets it and common.sh makes containerd and the system trust it', async () => {
+      // what answers on the control plane's :6443 (no API server runs there): one line, to each connection
+      const api = await host(CP).exec(
+        `setsid python3 -c 'import socket\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("${host(CP).ip}", 6443)); s.listen()\nwhile True:\n  c, _ = s.accept(); c.sendall(b"labgen test: the control plane on 6443\\n"); c.close()' </dev/null >/dev/null 2>&1 &`,
+      );
+      expect(api.code, api.stderr).toBe(0);
       const base = group.subnet.replace(/\.0\/24$/, '');
       const services = { metallb: { addresses: [`${base}.100-${base}.119`] }, certManager: {}, registry: { ip: `${base}.101` } };
       writeLab(labFile, labDoc(host(JUMP).ip, services));
@@ -289,6 +305,11 @@ describeE2e(
       const r = await up();
       expect(r.code, shownRun(r)).toBe(EXIT.ok);
       expect(readFileSync(join(labDir, '.labgen/lab-ca.crt'), 'utf8')).toBe(CA);
+      const kubectl = readFileSync(join(bed, 'kubectl.log'), 'utf8');
+      expect(kubectl).toMatch(/^server=https:\/\/127\.0\.0\.1:\d+ tls-server-name=api\.stack\.lab$/m);
+      expect(kubectl).toContain('the API end said: labgen test: the control plane on 6443');
+      // the tunnel's kubeconfig is gone with the run; the admin kubeconfig names the API as kubeadm wrote it
+      expect(readFileSync(join(labDir, SECRETS_DIR, 'admin.kubeconfig'), 'utf8')).toContain('server: https://api.stack.lab:6443');
       expect(r.result!.cluster.did).toEqual(expect.arrayContaining([`${CP}: the lab CA`, `${W1}: the lab CA`, `${W2}: the lab CA`]));
       const registry = `registry.stack.lab`;
       for (const n of [CP, W1, W2]) {
