@@ -176,6 +176,22 @@ function program(): Command {
       process.exitCode = await upCommand(opts);
     });
 
+  // ---- check (issue #14): checks of the running cluster
+  cli
+    .command('check')
+    .argument('<check>', 'what to check: multicast')
+    .description('check the running cluster: multicast sends datagrams from one pod to another on another node (k8s/checks/multicast/)')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .addHelpText(
+      'after',
+      '\nNeeds kubectl and the admin kubeconfig `labgen up` saved. Exit codes: 0 pass, 1 fail, 2 bad input (an unknown check, no cluster yet).' +
+        '\n\nExample:\n  labgen check multicast',
+    )
+    .action(async (check, opts) => {
+      const { checkCommand } = await import('./check.js');
+      process.exitCode = await checkCommand(check, opts);
+    });
+
   return cli;
 }
 
