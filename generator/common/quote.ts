@@ -27,7 +27,7 @@ export function hclQuote(value: unknown): string {
     .replace(/\n/g, '\\n')
     .replace(/\r/g, '\\r')
     .replace(/\t/g, '\\t')
-    .replace(/\$\{/g, '$${')
+    .replace(/\$\{/g, () => '$${') // a function: in a replacement string "$$" is one "$"
     .replace(/%\{/g, '%%{');
   return `"${s}"`;
 }
