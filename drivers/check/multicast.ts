@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { shellQuote } from '../../generator/common/quote.js';
 import { K8S_DIR } from '../../generator/plan/k8s/folder.js';
 import { MULTICAST, RESULT_LINE } from '../../generator/plan/k8s/multicast-check.js';
 import { CommandError, tail } from '../base/failure.js';
 import type { Runner } from '../base/runner.js';
+import { kubectlScript } from '../base/kubectl.js';
 
 /**
  * `labgen check multicast`: k8s/checks/multicast/ run in the cluster through kubectl with the
@@ -35,21 +35,8 @@ export interface MulticastResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class Kubectl {
-  constructor(
-    private readonly r: Runner,
-    private readonly kubeconfig: string,
-  ) {}
-
-  private script(args: string[]): string {
-    return ['kubectl', `--kubeconfig=${this.kubeconfig}`, ...args].map(shellQuote).join(' ');
-  }
-
-  /** `kubectl ARGS`; a failure is a CommandError of `step`. */
-  run(step: string, args: string[]): Promise<string> {
-    return this.r.run(step, `kubectl ${args.join(' ')}`, this.script(args));
-  }
-}
+/** `kubectl ARGS` with the lab's kubeconfig; a failure is a CommandError of `step`. */
+const kubectlOn = (r: Runner, kubeconfig: string) => (step: string, args: string[]) => r.run(step, `kubectl ${args.join(' ')}`, kubectlScript(kubeconfig, args));
 
 type JobStatus = { status?: { succeeded?: number; failed?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } };
 
@@ -78,16 +65,16 @@ export async function checkMulticast(
   r: Runner,
   o: { labDir: string; kubeconfig: string; timing: CheckTiming; step: (text: string) => void },
 ): Promise<MulticastResult> {
-  const k = new Kubectl(r, o.kubeconfig);
+  const kubectl = kubectlOn(r, o.kubeconfig);
   const ns = ['--namespace', MULTICAST.namespace];
   o.step('removing the last run');
-  await k.run('delete the last run', ['delete', 'job', MULTICAST.receiver, MULTICAST.sender, ...ns, '--ignore-not-found', '--cascade=foreground', '--wait=true']);
+  await kubectl('delete the last run', ['delete', 'job', MULTICAST.receiver, MULTICAST.sender, ...ns, '--ignore-not-found', '--cascade=foreground', '--wait=true']);
   o.step(`applying ${K8S_DIR}/${MULTICAST.dir}/`);
-  await k.run('apply', ['apply', '-k', join(o.labDir, K8S_DIR, MULTICAST.dir)]);
+  await kubectl('apply', ['apply', '-k', join(o.labDir, K8S_DIR, MULTICAST.dir)]);
   const deadline = Date.now() + o.timing.timeoutMs;
   let state: ReturnType<typeof jobState>;
   for (;;) {
-    const json = await k.run('wait for the receiver', ['get', 'job', MULTICAST.receiver, ...ns, '-o', 'json']);
+    const json = await kubectl('wait for the receiver', ['get', 'job', MULTICAST.receiver, ...ns, '-o', 'json']);
     try {
       state = jobState(json);
     } catch (e) {
@@ -101,8 +88,9 @@ export async function checkMulticast(
     o.step('waiting for the receiver');
     await sleep(o.timing.pollMs);
   }
-  const nodes = podNodes(await k.run('find the pods', ['get', 'pods', ...ns, '-l', `app.kubernetes.io/part-of=${MULTICAST.partOf}`, '-o', 'json']));
-  const log = await r.exec(`${['kubectl', `--kubeconfig=${o.kubeconfig}`, 'logs', ...ns, `job/${MULTICAST.receiver}`].map(shellQuote).join(' ')}`);
+  const nodes = podNodes(await kubectl('find the pods', ['get', 'pods', ...ns, '-l', `app.kubernetes.io/part-of=${MULTICAST.partOf}`, '-o', 'json']));
+  // exec, not run: a log that cannot be read is part of the verdict, not a crash
+  const log = await r.exec(kubectlScript(o.kubeconfig, ['logs', ...ns, `job/${MULTICAST.receiver}`]));
   const lines = log.code === 0 ? log.stdout.trim().split('\n').filter(Boolean) : [];
   const m = RESULT_LINE.exec(lines.join('\n'));
   const receiverNode = nodes.get(MULTICAST.receiver);

@@ -144,14 +144,14 @@ describe('labgen check multicast (stand-in: kubectl)', () => {
     writeFileSync(join(bed, 'pods.json'), pods(o.receiver ?? 'kv-worker-0', o.sender ?? 'kv-worker-1'));
     writeFileSync(join(bed, 'log.txt'), o.log);
   }
-  async function check(name = 'multicast') {
+  async function check(name = 'multicast', timeoutMs = 60_000) {
     const out: string[] = [];
     const err: string[] = [];
     const code = await checkCommand(name, {
       lab,
       io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
       env: { PATH: `${join(bed, 'bin')}${delimiter}${process.env.PATH}`, LABGEN_STANDIN_BED: bed },
-      timing: { pollMs: 10, timeoutMs: 60_000 },
+      timing: { pollMs: 10, timeoutMs },
     });
     return { code, out, err, calls: readFileSync(join(bed, 'calls'), 'utf8').trim().split('\n') };
   }
@@ -192,16 +192,9 @@ describe('labgen check multicast (stand-in: kubectl)', () => {
 
   it('a receiver that never finishes: fail after the timeout, naming it', async () => {
     answers({ jobs: [{ status: { active: 1 } }], log: '' });
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await checkCommand('multicast', {
-      lab,
-      io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
-      env: { PATH: `${join(bed, 'bin')}${delimiter}${process.env.PATH}`, LABGEN_STANDIN_BED: bed },
-      timing: { pollMs: 10, timeoutMs: 0 },
-    });
-    expect(code).toBe(EXIT.failure);
-    expect(err[0]).toContain('the receiver had not finished after 0 s');
+    const r = await check('multicast', 0);
+    expect(r.code).toBe(EXIT.failure);
+    expect(r.err[0]).toContain('the receiver had not finished after 0 s');
   });
 
   it('bad input, nothing applied: an unknown check; no admin kubeconfig yet', async () => {

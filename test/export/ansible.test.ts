@@ -38,6 +38,13 @@ afterAll(() => removeDir(root));
 const VMS = ['kv-master-0', 'kv-worker-0', 'kv-worker-1', 'kv-worker-2'];
 const PIS = ['node01', 'node02', 'node03', 'node04', 'node05'];
 
+/** ansible-inventory --list with unparsed sources an error (and Ansible's own files in the test's folder) */
+const inventoryList = (file: string) =>
+  spawnSync('ansible-inventory', ['-i', file, '--list'], {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true', ANSIBLE_HOME: join(root, 'ansible-home'), ANSIBLE_LOCAL_TEMP: join(root, 'ansible-tmp') },
+  });
+
 /** `ssh -G` of a host, as option → values (ssh prints keys in lower case). */
 function sshG(config: string, host: string): Map<string, string[]> {
   const r = spawnSync('ssh', ['-G', '-F', config, host], { encoding: 'utf8' });
@@ -96,10 +103,7 @@ describe('labgen export --ansible: the CLI', () => {
 
 describeE2e('the exported inventory, read by ansible-inventory', { commands: ['ansible-inventory'] }, () => {
   it('kubespray groups and the Pis, each host with ansible_host, ip and ansible_user; nothing unparsed', () => {
-    const r = spawnSync('ansible-inventory', ['-i', join(out, 'inventory.yaml'), '--list'], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true', ANSIBLE_HOME: join(root, 'ansible-home'), ANSIBLE_LOCAL_TEMP: join(root, 'ansible-tmp') },
-    });
+    const r = inventoryList(join(out, 'inventory.yaml'));
     expect(r.status, r.stderr).toBe(0);
     const inv = JSON.parse(r.stdout) as Record<string, { hosts?: string[]; children?: string[] }> & { _meta: { hostvars: Record<string, Record<string, string>> } };
     expect(inv.kube_control_plane!.hosts).toEqual(['kv-master-0']);
@@ -120,10 +124,7 @@ describeE2e('the exported inventory, read by ansible-inventory', { commands: ['a
   it('an unparsable inventory fails with the same settings (the check can fail)', () => {
     const bad = join(root, 'bad-inventory.yaml');
     writeFileSync(bad, 'all:\n  hosts: [not, a, mapping\n');
-    const r = spawnSync('ansible-inventory', ['-i', bad, '--list'], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true', ANSIBLE_HOME: join(root, 'ansible-home'), ANSIBLE_LOCAL_TEMP: join(root, 'ansible-tmp') },
-    });
+    const r = inventoryList(bad);
     expect(r.status).not.toBe(0);
   });
 });
