@@ -201,6 +201,8 @@ describe('labgen check multicast (stand-in: kubectl)', () => {
     answers({ jobs: [{ status: {} }], log: '' });
     await expect(check('broadcast')).rejects.toThrow(/no check named broadcast/);
     await expect(check('broadcast')).rejects.toMatchObject({ code: EXIT.badInput });
+    const cli = labgen(['check', 'broadcast', '--lab', lab]); // through the binary's one error boundary
+    expect([cli.code, cli.stderr]).toEqual([EXIT.badInput, 'labgen: no check named broadcast\nhint: the checks: multicast\n']);
     const kc = join(root, 'homelab', '.labgen/secrets/admin.kubeconfig');
     rmSync(kc);
     try {
