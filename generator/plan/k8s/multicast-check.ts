@@ -70,7 +70,7 @@ for i in range(int(os.environ["WAIT_SECONDS"])):
 function pod(name: string, script: string, avoid?: string): IPodSpec {
   return {
     restartPolicy: 'Never',
-    securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+    securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
     tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
     ...(avoid
       ? {
