@@ -10,13 +10,14 @@
  * - `terraform fmt -check` when a terraform binary is on PATH (it is no Debian package).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
 import { planMainTf } from '../../generator/plan/export/main-tf.js';
 import { clusterHosts } from '../../generator/plan/support/cluster-hosts.js';
+import { attr, blank, block, expr, hcl } from '../../generator/plan/support/hcl.js';
 import { clusterPorts } from '../../generator/plan/support/cluster-ports.js';
 import { generateLab, REPO_ROOT } from '../support/generated.js';
 import { onPath } from '../support/prereq.js';
@@ -190,11 +191,38 @@ describe('labgen export --terraform, parsed by HCL (hcl2json)', () => {
   });
 });
 
+/** The HCL writer's shapes beyond what the export uses today: nested objects, a list of objects, empty ones. */
+const SHAPES = hcl([
+  block('locals', [], [
+    attr('a', 1),
+    attr('long_name', 'x'),
+    attr('nested', { inner: { deep: true, 'not-an-ident x': null }, list: ['a', 'b'] }),
+    attr('objects', [{ k: 1 }, { k: 2, kk: 3 }]),
+    attr('empty', {}),
+    attr('after', expr('local.a + 1')),
+  ]),
+  blank,
+  block('resource', ['openstack_networking_network_v2', 'x'], []),
+]);
+
+describe('the HCL writer', () => {
+  it('its shapes parse (hcl2json) to the values given', async () => {
+    const parsed = await parse('shapes.tf', SHAPES);
+    expect(parsed.locals![0]).toMatchObject({ a: 1, long_name: 'x', nested: { inner: { deep: true, 'not-an-ident x': null }, list: ['a', 'b'] }, objects: [{ k: 1 }, { k: 2, kk: 3 }], empty: {} });
+  });
+});
+
 describe('terraform fmt', () => {
   const has = onPath('terraform');
   if (!has) console.log('skip: terraform fmt -check (no terraform on PATH; it is not a Debian package)');
-  it.skipIf(!has)('the exported files are as terraform fmt writes them', () => {
-    const r = spawnSync('terraform', ['fmt', '-check', '-diff', join(root, 'tf')], { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' } });
+  const fmt = (path: string) => spawnSync('terraform', ['fmt', '-check', '-diff', path], { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' } });
+  it.skipIf(!has)('the exported files, and the writer\'s other shapes, are as terraform fmt writes them', () => {
+    const r = fmt(join(root, 'tf'));
     expect(r.status, r.stdout + r.stderr).toBe(0);
+    writeFileSync(join(root, 'shapes.tf'), SHAPES);
+    const s = fmt(join(root, 'shapes.tf'));
+    expect(s.status, s.stdout + s.stderr).toBe(0);
+    writeFileSync(join(root, 'misaligned.tf'), 'locals {\n  a = 1\n  long_name = 2\n}\n');
+    expect(fmt(join(root, 'misaligned.tf')).status).not.toBe(0); // fmt -check can fail
   });
 });
