@@ -31,7 +31,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/generated.js';
 import {
   baseImage,
   bootNeeds,
@@ -47,9 +46,8 @@ import {
 } from '../support/pi-boot/index.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, type ExecResult } from '../support/test-hosts.js';
+import { LABGEN, labgenIn, labSsh, MINUTE, sleep, text } from './support.js';
 
-const MINUTE = 60_000;
-const LABGEN = join(REPO_ROOT, 'dist/bin/labgen.js');
 const needs = bootNeeds();
 needs.commands = [...(needs.commands ?? []), 'node', 'ssh', 'sha256sum', 'fsck.vfat', 'e2fsck', 'dd'];
 
@@ -91,9 +89,6 @@ function labYaml(dns?: string[]) {
   };
 }
 
-const text = (r: ExecResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm (stand-in: x86 QEMU guests for the Pi board; firstboot stand-in)', needs, () => {
   let tmp = '';
   let labDir = '';
@@ -106,15 +101,10 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
   const pis: Partial<Record<Node, BootedPi>> = {};
 
   /** The built CLI, inside the LAN (it reaches the Pis there), from the lab folder. */
-  const labgen = (...args: string[]) => net!.run('node', [LABGEN, ...args, '--lab', labFile]);
+  const labgen = (...args: string[]) => labgenIn(net!, labFile, ...args);
 
   /** A command on a Pi as the lab user, over an ssh that accepts only the host key labgen pinned. */
-  const ssh = (node: Node, command: string) =>
-    net!.run('ssh', [
-      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${join(labDir, '.labgen/known_hosts')}`, '-o', 'ConnectTimeout=30',
-      '-i', join(labDir, '.labgen/secrets/id_ed25519'), `pi@${PIS[node].ip}`, command,
-    ]);
+  const ssh = (node: Node, command: string) => labSsh(net!, labDir, PIS[node].ip, command);
 
   /** `sudo journalctl` of this boot on a Pi, message text only. */
   const journal = async (node: Node, args = '') => {

@@ -10,17 +10,16 @@
  * compute Pi never has: setup.sh's drop-in clears that condition and starts it. One release on
  * both Pis: a bookworm and a trixie Pi in one Slurm cluster are refused (acceptance.e2e.test.ts).
  *
- * The cut-overs of node02, in order:
- * 1. new DNS servers (same address), pushed with a guard that waits 30 minutes (pushCommand
- *    with other timeouts): the guard's systemd timer is still armed after the confirm, so its
- *    properties are read at leisure, no race: AccuracyUSec must be TIMER_ACCURACY (systemd's
- *    default, 1min, would fire it up to a minute late);
- * 2. a move to 10.42.0.13 with the real CLI: confirmed at the new address; the first guard
- *    retired (its timer stopped); .labgen/known_hosts pins the new address, not the old one;
- * 3. a move to 10.42.0.99, an address this LAN's side cannot reach (a blackhole route in the
- *    test's netns: the Pi gets there, labgen cannot follow), shorter timeouts: not confirmed,
- *    the guard rolls back, the push exits 1 saying so; the Pi is at 10.42.0.13 again, and what
- *    it resolves its name to, its NetworkManager config and the laptop's pins all say 10.42.0.13.
+ * The cut-overs of node02, in order (pushCommand, what the CLI runs, with other timeouts):
+ * 1. a move to 10.42.0.13 whose guard waits 30 minutes past the confirm: confirmed at the new
+ *    address; .labgen/known_hosts pins the new address, not the old one; the guard's systemd
+ *    timer is still armed, so its properties are read with no race: AccuracyUSec must be
+ *    TIMER_ACCURACY (systemd's default, 1min, would fire it up to a minute late);
+ * 2. a move to 10.42.0.99, an address this LAN's side cannot reach (a blackhole route in the
+ *    test's netns: the Pi gets there, labgen cannot follow), shorter timeouts: the first guard
+ *    retired (its timer stopped); not confirmed, the new guard rolls back, the push exits 1
+ *    saying so; the Pi is at 10.42.0.13 again, and its /etc/hosts, its NetworkManager profile,
+ *    the laptop's pins and .labgen/state.json all say 10.42.0.13.
  *
  * The Pis are QEMU guests (test/support/pi-boot): x86 stand-ins for the Pi's arm board, with
  * stand-ins for Raspberry Pi OS's first-boot pieces; systemd, sshd, NetworkManager, munge and
@@ -31,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TIMER_ACCURACY } from '../../drivers/push/cutover.js';
+import { TIMER_ACCURACY, unitDescription } from '../../drivers/push/cutover.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { baseImage, bootNeeds, bootPi, GUEST_NIC, removeImage, startPiNet, type BootedPi, type PiNet } from '../support/pi-boot/index.js';
 import { describeE2e } from '../support/prereq.js';
@@ -49,19 +48,18 @@ const FIRST: Record<Node, string> = { node01: '10.42.0.11', node02: '10.42.0.12'
 const MOVED = '10.42.0.13';
 /** node02's move that cannot be confirmed: blackholed in the test's netns */
 const UNREACHABLE = '10.42.0.99';
-const DNS = [GATEWAY, '10.42.0.2'];
 const CUTOVERS = `${PI_STAGE.dir}/cutover`;
 /** node02's line in the lab's block of a Pi's /etc/hosts (not the loopback one of its own name), spaces squeezed */
 const hostsLine = "awk '$1 !~ /^127\\./ && / node02$/ { $1 = $1; print }' /etc/hosts";
 
 /** lab.yaml: node01 Slurm's controller, both compute; no VM is brought up (the schema wants a cluster). */
-function labYaml(o: { node02?: string; dns?: string[] } = {}) {
+function labYaml(o: { node02?: string } = {}) {
   const ip: Record<Node, string> = { ...FIRST, ...(o.node02 ? { node02: o.node02 } : {}) };
   return {
     version: 1,
     name: 'pairlab',
     domain: 'pair.lab',
-    network: { subnet: '10.42.0.0/24', gateway: GATEWAY, ...(o.dns ? { dns: o.dns } : {}), upstreamDns: [GATEWAY] },
+    network: { subnet: '10.42.0.0/24', gateway: GATEWAY, upstreamDns: [GATEWAY] },
     cluster: { controlPlane: { name: 'cp', ip: '10.42.0.250' }, workers: { count: 0 } },
     pis: {
       os: 'bookworm',
@@ -168,50 +166,34 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
   });
 
   describe('cut-overs of node02 on the booted Pi', () => {
-    /** node02's labgen timers and cut-over folders, as systemd and the Pi say */
+    /** node02's labgen timers (state, accuracy, description, name) and cut-over folders, as systemd and the Pi say */
     const cutoverState = async () => {
       const script = [
-        "for u in $(systemctl list-units --all --plain --no-legend --type=timer 'labgen-*' | awk '{print $1}'); do",
-        '  echo "timer $(systemctl show -p ActiveState --value "$u") $(systemctl show -p AccuracyUSec --value "$u") $u"',
+        // the unit names only: a line of the listing may be the rest of a multi-line description
+        "for u in $(systemctl list-units --all --plain --no-legend --type=timer 'labgen-*' | awk '$1 ~ /^labgen-.*[.]timer$/ { print $1 }'); do",
+        '  echo "timer|$(systemctl show -p ActiveState --value "$u")|$(systemctl show -p AccuracyUSec --value "$u")|$(systemctl show -p Description --value "$u")|$u"',
         'done',
-        `sudo ls ${CUTOVERS} 2>/dev/null | sed 's/^/folder /'`,
+        `sudo ls ${CUTOVERS} 2>/dev/null | sed 's/^/folder|/'`,
         'true',
       ].join('\n');
       const r = await ssh('node02', script);
       expect(r.code, text(r)).toBe(0);
       const lines = r.stdout.split('\n').filter(Boolean);
       return {
-        timers: lines.filter((l) => l.startsWith('timer ')).map((l) => l.split(' ').slice(1)),
-        folders: lines.filter((l) => l.startsWith('folder ')).map((l) => l.slice('folder '.length)),
+        timers: lines.filter((l) => l.startsWith('timer|')).map((l) => l.split('|').slice(1)),
+        folders: lines.filter((l) => l.startsWith('folder|')).map((l) => l.slice('folder|'.length)),
         text: r.stdout,
       };
     };
-    let firstToken = '';
+    let movedGuard = '';
 
-    it(`new DNS servers, the guard left armed: its systemd timer has AccuracyUSec=${TIMER_ACCURACY}`, async () => {
-      await generate({ dns: DNS });
-      // the guard waits 30 minutes past the confirm window: still armed after the confirm (the next push retires it)
-      const r = await pushWithTiming(net!, labFile, ['node02'], { guardMarginMs: 30 * MINUTE });
-      expect(r.code, text(r)).toBe(0);
-      expect(r.stdout).toContain(`node02: network config applied at ${node02}, confirmed (same session)`);
-      const dns = await ssh('node02', `nmcli -g IP4.DNS device show ${GUEST_NIC}`);
-      expect(dns.stdout.trim().split(/\s*\|\s*|\n/), text(dns)).toEqual(DNS);
-
-      const state = await cutoverState();
-      expect(state.folders, state.text).toHaveLength(1);
-      firstToken = state.folders[0]!;
-      const guard = state.timers.find(([, , unit]) => unit === `labgen-guard-${firstToken}.timer`);
-      expect(guard, state.text).toEqual(['active', TIMER_ACCURACY, `labgen-guard-${firstToken}.timer`]);
-      // the apply's timer, if systemd still holds it (elapsed), was made the same way
-      for (const [, accuracy] of state.timers) expect(accuracy, state.text).toBe(TIMER_ACCURACY);
-    }, 10 * MINUTE);
-
-    it(`a move to ${MOVED} (the CLI): confirmed there; the armed guard retired; known_hosts pins ${MOVED}, not ${FIRST.node02}`, async () => {
+    it(`a move to ${MOVED}, its guard left armed: confirmed there; the guard's systemd timer has AccuracyUSec=${TIMER_ACCURACY}; known_hosts pins ${MOVED}, not ${FIRST.node02}`, async () => {
       const key = await pinsFor('node02');
       expect(key).toHaveLength(1);
       expect(await pinsFor(FIRST.node02)).toEqual(key);
-      await generate({ dns: DNS, node02: MOVED });
-      const r = await labgenIn(net!, labFile, 'push', 'node02');
+      await generate({ node02: MOVED });
+      // the guard waits 30 minutes past the confirm window: still armed once confirmed (the next push retires it)
+      const r = await pushWithTiming(net!, labFile, ['node02'], { guardMarginMs: 30 * MINUTE });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain(`node02: network cut-over ${FIRST.node02} → ${MOVED} confirmed`);
       node02 = MOVED;
@@ -221,30 +203,32 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
       expect(await pinsFor(FIRST.node02)).toEqual([]);
       const where = await ssh('node02', `hostname; ${hostsLine}; ip -4 -o addr show dev ${GUEST_NIC} | awk '{print $4}'`);
       expect(where.stdout.split('\n'), text(where)).toEqual(['node02', `${MOVED} node02.pair.lab node02`, `${MOVED}/24`, '']);
-      // the first cut-over's guard: timer stopped, folder gone; this one's guard armed alone
+
+      // the guard, armed: its timer as systemd holds it (the apply's ran 300 ms after the upload, and is gone)
       const state = await cutoverState();
       expect(state.folders, state.text).toHaveLength(1);
-      expect(state.folders[0]).not.toBe(firstToken);
-      expect(state.timers.map(([, , unit]) => unit), state.text).not.toContain(`labgen-guard-${firstToken}.timer`);
+      movedGuard = `labgen-guard-${state.folders[0]}.timer`;
+      expect(state.timers, state.text).toEqual([['active', TIMER_ACCURACY, unitDescription(movedGuard.replace(/\.timer$/, '')), movedGuard]]);
     }, 10 * MINUTE);
 
     it(`a move to ${UNREACHABLE}, which labgen cannot reach: the guard rolls back, exit 1 says so; the Pi, its /etc/hosts and the pins all at ${MOVED}`, async () => {
       const blackhole = await run('ip', ['-n', net!.netns, 'route', 'add', 'blackhole', `${UNREACHABLE}/32`]);
       expect(blackhole.code, text(blackhole)).toBe(0);
       const key = await pinsFor('node02');
-      await generate({ dns: DNS, node02: UNREACHABLE });
-      const r = await pushWithTiming(net!, labFile, ['node02'], { confirmTimeoutMs: 20_000, guardMarginMs: 10_000, rollbackWaitMs: 5 * MINUTE });
+      await generate({ node02: UNREACHABLE });
+      const r = await pushWithTiming(net!, labFile, ['node02'], { confirmTimeoutMs: 15_000, guardMarginMs: 5_000, rollbackWaitMs: 5 * MINUTE });
       expect(r.code, text(r)).toBe(1);
       expect(r.stderr).toContain('labgen: push failed on 1 of 1 Pi(s): node02');
-      expect(r.stderr, text(r)).toContain(`network cut-over ${MOVED} → ${UNREACHABLE} not confirmed: ${UNREACHABLE} did not answer within 20s`);
+      expect(r.stderr, text(r)).toContain(`network cut-over ${MOVED} → ${UNREACHABLE} not confirmed: ${UNREACHABLE} did not answer within 15s`);
       expect(r.stderr, text(r)).toContain(`rolled back (guard: rolled-back), answers at ${MOVED} again`);
 
-      // the Pi really went there (the apply succeeded) and its guard put it back
+      // the Pi really went there (the apply succeeded) and its guard put it back; the earlier guard was retired
       const state = await cutoverState();
       expect(state.folders, state.text).toHaveLength(1);
+      expect(state.timers.map((t) => t[3]), state.text).not.toContain(movedGuard);
       const marks = await ssh('node02', `sudo cat ${CUTOVERS}/${state.folders[0]}/outcome; sudo test -e ${CUTOVERS}/${state.folders[0]}/applied && echo applied`);
       expect(marks.stdout.split('\n'), text(marks)).toEqual(['rolled-back', 'applied', '']);
-      // in effect: the old address, what the Pi resolves its name to, NetworkManager's profile
+      // in effect: the old address, the Pi's /etc/hosts, NetworkManager's profile
       const where = await ssh('node02', [
         `ip -4 -o addr show dev ${GUEST_NIC} | awk '{print $4}'`,
         hostsLine,
@@ -256,8 +240,8 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
       // next push looks for node02 where it is
       expect(await pinsFor(MOVED)).toEqual(key);
       expect(await pinsFor(UNREACHABLE)).toEqual([]);
-      const state2 = JSON.parse(await readFile(join(labDir, '.labgen/state.json'), 'utf8')) as { nodes: Record<string, { address: string }> };
-      expect(state2.nodes.node02).toEqual({ address: MOVED });
+      const recorded = JSON.parse(await readFile(join(labDir, '.labgen/state.json'), 'utf8')) as { nodes: Record<string, { address: string }> };
+      expect(recorded.nodes.node02).toEqual({ address: MOVED });
     }, 15 * MINUTE);
   });
 });
