@@ -25,24 +25,23 @@
  * stand-ins for Raspberry Pi OS's first-boot pieces; systemd, sshd, NetworkManager, munge and
  * Slurm are the real programs, and so is labgen (tsc's and esbuild's builds), run inside the LAN.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TIMER_ACCURACY, unitDescription } from '../../drivers/push/cutover.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
-import { baseImage, bootNeeds, bootPi, GUEST_NIC, removeImage, startPiNet, type BootedPi, type PiNet } from '../support/pi-boot/index.js';
+import { bootNeeds, bootPi, GUEST_NIC, type BaseRelease } from '../support/pi-boot/index.js';
 import { describeE2e } from '../support/prereq.js';
-import { run, type ExecResult } from '../support/test-hosts.js';
-import { LABGEN, labgenIn, labSsh, MINUTE, pollUntil, pushWithTiming, text } from './support.js';
+import { run } from '../support/test-hosts.js';
+import { bootedLab, LABGEN, labgenIn, labSsh, MINUTE, piLabYaml, pollUntil, pushWithTiming, text } from './support.js';
 
 const needs = bootNeeds();
 needs.commands = [...(needs.commands ?? []), 'node', 'ssh', 'ssh-keygen'];
 
 type Node = 'node01' | 'node02';
-const NODES: Node[] = ['node01', 'node02'];
-const GATEWAY = '10.42.0.1';
+const RELEASES: Record<Node, BaseRelease> = { node01: 'bookworm', node02: 'bookworm' };
+const NODES = Object.keys(RELEASES) as Node[];
 const FIRST: Record<Node, string> = { node01: '10.42.0.11', node02: '10.42.0.12' };
 /** node02's confirmed move */
 const MOVED = '10.42.0.13';
@@ -52,83 +51,38 @@ const CUTOVERS = `${PI_STAGE.dir}/cutover`;
 /** node02's line in the lab's block of a Pi's /etc/hosts (not the loopback one of its own name), spaces squeezed */
 const hostsLine = "awk '$1 !~ /^127\\./ && / node02$/ { $1 = $1; print }' /etc/hosts";
 
-/** lab.yaml: node01 Slurm's controller, both compute; no VM is brought up (the schema wants a cluster). */
+/** lab.yaml: node01 Slurm's controller, both compute; RealMemory below what slurmd -C finds in a 1 GiB guest (not drained), the guests' 2 vCPUs */
 function labYaml(o: { node02?: string } = {}) {
   const ip: Record<Node, string> = { ...FIRST, ...(o.node02 ? { node02: o.node02 } : {}) };
-  return {
-    version: 1,
+  return piLabYaml({
     name: 'pairlab',
     domain: 'pair.lab',
-    network: { subnet: '10.42.0.0/24', gateway: GATEWAY, upstreamDns: [GATEWAY] },
-    cluster: { controlPlane: { name: 'cp', ip: '10.42.0.250' }, workers: { count: 0 } },
-    pis: {
-      os: 'bookworm',
-      interface: GUEST_NIC,
-      user: 'pi',
-      authorizedKeys: [],
-      // RealMemory below what slurmd -C finds in a 1 GiB guest (not drained); the guests' 2 vCPUs
-      nodes: NODES.map((name) => ({ name, ip: ip[name], roles: ['compute'], cpus: 2, memory: 512 })),
-    },
+    nodes: NODES.map((name) => ({ name, ip: ip[name], roles: ['compute'], cpus: 2, memory: 512 })),
     slurm: { controller: 'node01', nodes: NODES },
-  };
+  });
 }
 
 describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for real (stand-in: x86 QEMU guests for the Pi board; firstboot stand-in)', needs, () => {
-  let tmp = '';
-  let labDir = '';
-  let labFile = '';
-  let net: PiNet | undefined;
-  let base = '';
-  const images: Partial<Record<Node, string>> = {};
-  const imageRuns: Partial<Record<Node, ExecResult>> = {};
-  const pis: Partial<Record<Node, BootedPi>> = {};
+  const lab = bootedLab({ prefix: 'labgen-pair-', lab: labYaml(), releases: RELEASES });
   /** where node02 is now */
   let node02 = FIRST.node02;
 
-  const ssh = (node: Node, command: string) => labSsh(net!, labDir, node === 'node02' ? node02 : FIRST[node], command);
+  const ssh = (node: Node, command: string) => labSsh(lab.net, lab.labDir, node === 'node02' ? node02 : FIRST[node], command);
   const generate = async (o: Parameters<typeof labYaml>[0]) => {
-    await writeFile(labFile, yaml.dump(labYaml(o)));
-    const gen = await run('node', [LABGEN, 'generate', '--lab', labFile]);
+    await writeFile(lab.labFile, yaml.dump(labYaml(o)));
+    const gen = await run('node', [LABGEN, 'generate', '--lab', lab.labFile]);
     expect(gen.code, text(gen)).toBe(0);
   };
   /** What OpenSSH finds for `host` in the lab's known_hosts: the key blobs pinned for it. */
   const pinsFor = async (host: string) => {
-    const r = await run('ssh-keygen', ['-F', host, '-f', join(labDir, '.labgen/known_hosts')]);
+    const r = await run('ssh-keygen', ['-F', host, '-f', join(lab.labDir, '.labgen/known_hosts')]);
     return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/).slice(1, 3).join(' '));
   };
 
-  beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'labgen-pair-'));
-    labDir = join(tmp, 'lab');
-    labFile = join(labDir, 'lab.yaml');
-    await mkdir(labDir);
-    await writeFile(labFile, yaml.dump(labYaml()));
-    const gen = await run('node', [LABGEN, 'generate', '--lab', labFile]);
-    if (gen.code !== 0) throw new Error(`labgen generate: ${text(gen)}`);
-    base = await baseImage('bookworm');
-    const out = join(tmp, 'images');
-    for (const node of NODES) {
-      imageRuns[node] = await run('node', [LABGEN, 'image', node, '--base', base, '--out', out, '--lab', labFile]);
-      images[node] = join(out, `${node}.img`);
-    }
-    net = await startPiNet();
-  }, 30 * MINUTE);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const pi of Object.values(pis)) process.stderr.write(`${pi.tail(80)}\n`);
-  });
-
-  afterAll(async () => {
-    await net?.stop(); // stops both Pis
-    if (base) removeImage(base);
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  }, 5 * MINUTE);
-
   it('both images made; both Pis boot into their lab identity (firstboot stand-in, firstrun.sh, an ordinary boot)', async () => {
-    for (const node of NODES) expect(imageRuns[node]!.code, text(imageRuns[node]!)).toBe(0);
-    for (const node of NODES) pis[node] = await bootPi(net!, images[node]!, { name: node });
-    await Promise.all(NODES.map((node) => pis[node]!.waitForSsh(FIRST[node], 20 * MINUTE)));
+    for (const node of NODES) expect(lab.imageRuns[node].code, text(lab.imageRuns[node])).toBe(0);
+    for (const node of NODES) lab.pis[node] = await bootPi(lab.net, lab.images[node], { name: node });
+    await Promise.all(NODES.map((node) => lab.pis[node]!.waitForSsh(FIRST[node], 20 * MINUTE)));
     for (const node of NODES) {
       const r = await ssh(node, 'hostname');
       expect(r.stdout.trim(), text(r)).toBe(node);
@@ -142,7 +96,7 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
     }, 5 * MINUTE);
 
     it('the first push sets both up: exit 0, 2 changed', async () => {
-      const r = await labgenIn(net!, labFile, 'push');
+      const r = await labgenIn(lab.net, lab.labFile, 'push');
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toMatch(/^node01: setup\.sh: .*enabled .*slurmctld, slurmd/m);
       expect(r.stdout).toContain('pushed: 2 Pi(s), 2 changed');
@@ -193,7 +147,7 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
       expect(await pinsFor(FIRST.node02)).toEqual(key);
       await generate({ node02: MOVED });
       // the guard waits 30 minutes past the confirm window: still armed once confirmed (the next push retires it)
-      const r = await pushWithTiming(net!, labFile, ['node02'], { guardMarginMs: 30 * MINUTE });
+      const r = await pushWithTiming(lab.net, lab.labFile, ['node02'], { guardMarginMs: 30 * MINUTE });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain(`node02: network cut-over ${FIRST.node02} → ${MOVED} confirmed`);
       node02 = MOVED;
@@ -212,11 +166,11 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
     }, 10 * MINUTE);
 
     it(`a move to ${UNREACHABLE}, which labgen cannot reach: the guard rolls back, exit 1 says so; the Pi, its /etc/hosts and the pins all at ${MOVED}`, async () => {
-      const blackhole = await run('ip', ['-n', net!.netns, 'route', 'add', 'blackhole', `${UNREACHABLE}/32`]);
+      const blackhole = await run('ip', ['-n', lab.net.netns, 'route', 'add', 'blackhole', `${UNREACHABLE}/32`]);
       expect(blackhole.code, text(blackhole)).toBe(0);
       const key = await pinsFor('node02');
       await generate({ node02: UNREACHABLE });
-      const r = await pushWithTiming(net!, labFile, ['node02'], { confirmTimeoutMs: 15_000, guardMarginMs: 5_000, rollbackWaitMs: 5 * MINUTE });
+      const r = await pushWithTiming(lab.net, lab.labFile, ['node02'], { confirmTimeoutMs: 15_000, guardMarginMs: 5_000, rollbackWaitMs: 5 * MINUTE });
       expect(r.code, text(r)).toBe(1);
       expect(r.stderr).toContain('labgen: push failed on 1 of 1 Pi(s): node02');
       expect(r.stderr, text(r)).toContain(`network cut-over ${MOVED} → ${UNREACHABLE} not confirmed: ${UNREACHABLE} did not answer within 15s`);
@@ -240,7 +194,7 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
       // next push looks for node02 where it is
       expect(await pinsFor(MOVED)).toEqual(key);
       expect(await pinsFor(UNREACHABLE)).toEqual([]);
-      const recorded = JSON.parse(await readFile(join(labDir, '.labgen/state.json'), 'utf8')) as { nodes: Record<string, { address: string }> };
+      const recorded = JSON.parse(await readFile(join(lab.labDir, '.labgen/state.json'), 'utf8')) as { nodes: Record<string, { address: string }> };
       expect(recorded.nodes.node02).toEqual({ address: MOVED });
     }, 15 * MINUTE);
   });
