@@ -6,10 +6,10 @@ import { shellQuote as q } from '../../generator/common/quote.js';
 import { sha256 } from '../../generator/common/text.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/model/hosts.js';
-import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
-import { BASTION } from '../../generator/plan/lab/laptop.js';
+import { APPLY_SCRIPT, CA_FILE } from '../../generator/plan/k8s/apply-script.js';
+import { BASTION } from '../../generator/plan/support/cluster-hosts.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
-import { API_PORT } from '../../generator/plan/vm/kubeadm-config.js';
+import { API_PORT } from '../../generator/plan/support/cluster-ports.js';
 import { SECRET } from '../../generator/secrets/paths.js';
 import { commandOutcome, failureOf, type StepError } from '../base/failure.js';
 import { fingerprint, type KnownHostsFile } from '../base/known-hosts.js';
@@ -329,7 +329,9 @@ class HostsRun {
     const kubeconfig = join(this.o.labDir, ADMIN_KUBECONFIG);
     const hostsChanged = result.vms.some((v) => v.did.length > 0);
     const k8s = this.o.now.filter((f) => f.kind === 'k8s');
-    const k8sChanged = impact(decisionsSince(Object.fromEntries(Object.entries(this.state.applied).filter(([, a]) => a.kind === 'k8s')), k8s)).groups.some(
+    // k8s/checks/ alone (a lab without services): no apply.sh, nothing to install
+    const apply = k8s.some((f) => f.path === APPLY_SCRIPT);
+    const k8sChanged = apply && impact(decisionsSince(Object.fromEntries(Object.entries(this.state.applied).filter(([, a]) => a.kind === 'k8s')), k8s)).groups.some(
       (g) => g.kind === 'k8s' && g.actions.some((a) => a.do === 'k8s-apply'),
     );
     const newCluster = result.vms.some((v) => v.did.some((d) => d.includes('kubeadm init')));
@@ -347,7 +349,7 @@ class HostsRun {
       const nodes = hosts.map((h) => h.name);
       await waitReady(this.local, kc, nodes, this.o.timing, step, `${API_HOST}.${this.o.lab.domain}`);
       c.did.push(`nodes Ready: ${nodes.join(', ')}`);
-      if (k8s.length && (k8sChanged || newCluster)) {
+      if (apply && (k8sChanged || newCluster)) {
         current = 'k8s/apply.sh';
         step('k8s/apply.sh');
         await applyK8s(this.local, this.o.labDir, kc, step);

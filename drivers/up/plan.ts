@@ -1,4 +1,5 @@
 import type { Vm } from '../../generator/model/hosts.js';
+import { APPLY_SCRIPT } from '../../generator/plan/k8s/apply-script.js';
 import type { FileSpec } from '../../generator/plan/file-spec.js';
 import type { Decision } from '../../generator/writer/decide.js';
 import { type ChangedFile, impact, type NextAction } from '../../generator/writer/impact.js';
@@ -149,7 +150,8 @@ export function planUp(input: UpPlanInput): UpPlan {
   });
   const cp = steps.find((s) => s.vm.role === 'control-plane');
   const newCluster = !!cp && (cp.state === 'not_created' || cp.state === '');
-  const hasK8s = input.now.some((f) => f.kind === 'k8s');
+  // k8s/checks/ alone (a lab without services) has nothing for apply.sh to install: there is no apply.sh
+  const hasK8s = input.now.some((f) => f.path === APPLY_SCRIPT);
   const deletes = actions.flatMap((a) => (a.do === 'node-delete' ? [a.vm] : []));
   const notes = [
     ...(newCluster && steps.some((s) => s.vm.role === 'worker' && s.state !== 'not_created' && s.state !== '')

@@ -15,7 +15,7 @@ import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
 import type { LabFolder } from '../lab-folder/open.js';
 import { onExistingHosts, vms } from '../model/hosts.js';
-import { BASTION } from '../plan/lab/laptop.js';
+import { BASTION } from '../plan/support/cluster-hosts.js';
 
 /** `labgen up`: the lab's VMs (or existing hosts) and cluster brought to what the lab folder says (drivers/up/ does the work, on drivers/base/). */
 

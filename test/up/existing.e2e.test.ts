@@ -20,7 +20,7 @@ import { upHosts } from '../../drivers/up/hosts.js';
 import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
 import { EXIT } from '../../generator/errors.js';
-import { portsOf } from '../../generator/plan/support/ports.js';
+import { firewalldPorts } from '../../generator/plan/support/cluster-ports.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
@@ -240,7 +240,7 @@ describeE2e(
       expect((await calls(cp, /^setenforce /)).map((c) => c.line)).toEqual(['setenforce 0']);
       expect(await cp.readFile('/etc/selinux/config')).toContain('\nSELINUX=permissive\n');
       const ports = (await calls(cp, /^firewall-cmd --permanent --add-port/)).flatMap((c) => c.line.split(' ').filter((a) => a.startsWith('--add-port=')).map((a) => a.slice(11)));
-      expect(ports).toEqual(portsOf('flannel', 'control-plane'));
+      expect(ports).toEqual(firewalldPorts({ cluster: { cni: 'flannel' } } as never, 'control-plane'));
       for (const p of ['6443/tcp', '10250/tcp', '2379-2380/tcp', '8472/udp']) expect(ports).toContain(p);
       expect((await calls(cp, /^firewall-cmd --reload/)).length).toBe(1);
       // no firewalld on the Debian workers (no firewall-cmd there): nothing asked of it

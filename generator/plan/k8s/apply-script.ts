@@ -23,7 +23,10 @@ import { K8S_DIR } from './folder.js';
 
 export const CA_FILE = '.labgen/lab-ca.crt';
 
+/** k8s/apply.sh, relative to the lab folder: planned when the lab has services to install (a lab without any has only k8s/checks/). */
+export const APPLY_SCRIPT = `${K8S_DIR}/apply.sh`;
+
 export function planApplyScript(lab: Lab): FileSpec {
   const data = { lab, upstream: UPSTREAM, ns: NS, k8sDir: K8S_DIR, caSecret: CA_SECRET, caFile: CA_FILE };
-  return { path: `${K8S_DIR}/apply.sh`, contents: render('k8s/apply.sh', data, { verbatim: true }), mode: MODE.script, kind: 'k8s' };
+  return { path: APPLY_SCRIPT, contents: render('k8s/apply.sh', data, { verbatim: true }), mode: MODE.script, kind: 'k8s' };
 }

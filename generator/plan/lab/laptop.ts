@@ -1,22 +1,14 @@
 import type { Lab } from '../../model/defaults.js';
-import { vms } from '../../model/hosts.js';
-import { SECRET } from '../../secrets/paths.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { hostsBlock, hostsBlockWindows } from '../support/hosts-file.js';
 import { marker } from '../../common/quote.js';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../../common/layout.js';
+import { clusterBastion, clusterHosts, piHosts } from '../support/cluster-hosts.js';
+import { sshHostBlock } from '../support/ssh-config.js';
 
 /** laptop/: what the laptop needs to reach the lab by name: hosts files and ssh_config. */
 
-/**
- * How ssh checks a host: against the key labgen pinned for it in .labgen/known_hosts, looked up
- * by the host's name (HostKeyAlias), so the pin still matches after an IP change and whichever
- * name or address the host is reached by; an unknown or different key is refused.
- */
-const pinned = (name: string) => [`  UserKnownHostsFile ${KNOWN_HOSTS}`, `  HostKeyAlias ${name}`, '  StrictHostKeyChecking yes'];
-
-/** ssh_config's name for cluster.ssh.bastion, the jump host of existing hosts. */
-export const BASTION = 'lab-bastion';
+/** laptop/ssh_config's paths are the lab folder's own: it is used from there. */
+const asIs = (rel: string) => rel;
 
 /**
  * ssh_config, for `ssh -F laptop/ssh_config node01` from the lab folder (paths are relative to
@@ -24,40 +16,16 @@ export const BASTION = 'lab-bastion';
  * installed by provision/common.sh): the first connection is already verified.
  */
 function sshConfig(lab: Lab): string {
-  const pis = lab.pis.nodes.map((n) =>
-    [
-      `Host ${n.name} ${n.name}.${lab.domain}`,
-      `  HostName ${n.ip}`,
-      `  User ${lab.pis.user}`,
-      `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
-      '  IdentitiesOnly yes',
-      ...pinned(n.name),
-    ].join('\n'),
-  );
-  const provider = lab.cluster.provider;
-  const ssh = lab.cluster.ssh;
-  // existing hosts: the lab key as cluster.ssh.user, through the bastion when there is one
-  // (its key pinned under its address, as labgen up pinned it)
-  const login = (vm: string) =>
-    ssh
-      ? [`  User ${ssh.user}`, `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`, ...(ssh.bastion ? [`  ProxyJump ${BASTION}`] : [])]
-      : ['  User vagrant', `  IdentityFile .vagrant/machines/${vm}/${provider}/private_key`];
-  const machines = vms(lab).map((vm) =>
-    [`Host ${vm.name} ${vm.name}.${lab.domain}`, `  HostName ${vm.ip}`, ...login(vm.name), '  IdentitiesOnly yes', ...pinned(vm.name)].join('\n'),
-  );
-  const bastion = ssh?.bastion
-    ? [
-        [
-          `Host ${BASTION}`,
-          `  HostName ${ssh.bastion.address}`,
-          `  User ${ssh.bastion.user ?? ssh.user}`,
-          `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
-          '  IdentitiesOnly yes',
-          ...pinned(BASTION),
-        ].join('\n'),
-      ]
-    : [];
-  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${[...pis, ...machines, ...bastion].join('\n\n')}\n`;
+  // existing hosts behind cluster.ssh.bastion are reached through it (its key pinned by labgen up under its name)
+  const b = clusterBastion(lab);
+  const block = (h: { name: string; ip: string; user: string; identityFile: string }, behind: boolean) =>
+    sshHostBlock(
+      { patterns: [h.name, `${h.name}.${lab.domain}`], hostName: h.ip, user: h.user, identityFile: h.identityFile, alias: h.name, ...(behind && b ? { proxyJump: b.name } : {}) },
+      asIs,
+    );
+  const jump = b ? [sshHostBlock({ patterns: [b.name], hostName: b.address, user: b.user, identityFile: b.identityFile, alias: b.name }, asIs)] : [];
+  const hosts = [...piHosts(lab).map((h) => block(h, false)), ...clusterHosts(lab).map((h) => block(h, true)), ...jump];
+  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${hosts.join('\n\n')}\n`;
 }
 
 export function planLaptop(lab: Lab): FileSpec[] {

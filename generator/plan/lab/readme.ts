@@ -1,9 +1,10 @@
 import type { Lab } from '../../model/defaults.js';
 import { onExistingHosts, serviceAddresses, vms } from '../../model/hosts.js';
-import { portsOf } from '../support/ports.js';
+import { firewalldPorts } from '../support/cluster-ports.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { apiEndpoint } from '../vm/kubeadm-config.js';
 import { render } from '../support/render.js';
+import { CNI_MULTICAST } from '../support/cni-multicast.js';
 
 /** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
 const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
@@ -40,7 +41,8 @@ export function planLabReadme(lab: Lab): FileSpec[] {
     apiEndpoint: apiEndpoint(lab),
     prefix: lab.network.subnet.split('/')[1],
     // what the hosts' firewalls and a cloud's security groups must let through (support/ports.ts)
-    ports: { controlPlane: portsOf(lab.cluster.cni, 'control-plane'), worker: portsOf(lab.cluster.cni, 'worker') },
+    ports: { controlPlane: firewalldPorts(lab, 'control-plane'), worker: firewalldPorts(lab, 'worker') },
+    cniMulticast: CNI_MULTICAST[lab.cluster.cni].note,
   };
   return [{ path: 'README.md', contents: render('README.md', data), mode: MODE.file, kind: 'doc' }];
 }

@@ -4,6 +4,7 @@ import type { FileSpec } from '../file-spec.js';
 import { MODE } from '../file-spec.js';
 import { marker } from '../../common/quote.js';
 import { toYaml } from '../support/yaml.js';
+import { API_PORT } from '../support/cluster-ports.js';
 import { labRoot } from './lab-root.js';
 
 /**
@@ -13,7 +14,6 @@ import { labRoot } from './lab-root.js';
  */
 
 const KUBEADM = 'kubeadm.k8s.io/v1beta4';
-export const API_PORT = 6443;
 /** Where a worker finds the join file: the lab folder as its scripts see it (provision.ts labRoot). */
 export const joinKubeconfig = (lab: Lab) => `${labRoot(lab)}/.labgen/secrets/join.kubeconfig`;
 const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';

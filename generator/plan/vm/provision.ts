@@ -2,7 +2,7 @@ import type { Lab } from '../../model/defaults.js';
 import { onExistingHosts, vms } from '../../model/hosts.js';
 import { type DiskUse, PREPARE_DISK_TEMPLATE } from '../pi/storage.js';
 import { shellQuote } from '../../common/quote.js';
-import { portsOf } from '../support/ports.js';
+import { firewalldPorts } from '../support/cluster-ports.js';
 import { EXISTING_LAB_ROOT, labRoot } from './lab-root.js';
 import { apiEndpoint } from './kubeadm-config.js';
 import { type FileSpec, MODE } from '../file-spec.js';
@@ -59,7 +59,7 @@ function templateData(lab: Lab) {
     labRoot: labRoot(lab),
     dataDisks: dataDisks(lab),
     data: { label: DATA_LABEL, mounts: [DATA_MOUNT, ...DATA_DIRS] },
-    ports: { controlPlane: portsOf(lab.cluster.cni, 'control-plane'), worker: portsOf(lab.cluster.cni, 'worker') },
+    ports: { controlPlane: firewalldPorts(lab, 'control-plane'), worker: firewalldPorts(lab, 'worker') },
     upstream: UPSTREAM,
     aptRepo: UPSTREAM.kubernetesApt(minor),
     rpmRepo: UPSTREAM.kubernetesRpm(minor),
