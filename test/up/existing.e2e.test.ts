@@ -21,6 +21,7 @@ import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { KNOWN_HOSTS, SECRETS_DIR } from '../../generator/common/layout.js';
 import { EXIT } from '../../generator/errors.js';
 import { firewalldPorts } from '../../generator/plan/support/cluster-ports.js';
+import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
@@ -34,7 +35,7 @@ const W2 = 'w2';
 const JUMP = 'jump';
 const USER = 'ops';
 const CA = '-----BEGIN CERTIFICATE-----\nc3RhbmQtaW4gbGFiIENB\n-----END CERTIFICATE-----\n';
-const ROOT = '/var/lib/labgen/lab';
+const ROOT = EXISTING_LAB_ROOT;
 
 /** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the lab CA's secret is a stand-in CA; the rest succeeds. */
 const LAPTOP_KUBECTL = `#!/bin/bash
