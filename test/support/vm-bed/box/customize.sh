@@ -46,10 +46,4 @@ IFACES
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
 
-# stand-in for the Kubernetes apt repository's key (common.sh fetches it when it is missing)
-install -d -m 0755 "$root/etc/apt/keyrings"
-gpg_home=$(mktemp -d)
-gpg --homedir "$gpg_home" --batch --quiet --passphrase '' --quick-generate-key 'labgen stand-in for the Kubernetes apt repository <labgen@invalid>' ed25519 sign never
-gpg --homedir "$gpg_home" --batch --export >"$root/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
-rm -rf "$gpg_home"
 inside apt-get clean
