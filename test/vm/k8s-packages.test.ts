@@ -32,6 +32,12 @@ if [[ " $* " == *" install "* ]] && compgen -G '/var/lib/standin/new/*.deb' >/de
 const SOME_KEY = '/usr/share/extrepo/offline-data/debian/bookworm/docker-ce.asc';
 
 const PACKAGES = ['kubeadm', 'kubectl', 'kubelet'];
+/** what installing Kubernetes 1.35 calls: the repository's key (none there yet), its lists, the pinned minor */
+const INSTALL_135 = [
+  'curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key',
+  'apt-get update -q',
+  'apt-get install -y -q --allow-downgrades kubelet=1.35.* kubeadm=1.35.* kubectl=1.35.*',
+];
 const LIST = 'provision/files/etc/apt/sources.list.d/kubernetes.list';
 
 /** each host: the version the lab pins, the version its packages are installed at (none: not installed), held or not */
@@ -137,11 +143,7 @@ describeE2e(
     it('on another minor: the key fetched (none there), the lists updated, the pinned minor installed (downgrades allowed) and held again', async () => {
       const r = await run('oldminor');
       expect(r.code, r.stderr).toBe(0);
-      expect(await calls('oldminor')).toEqual([
-        'curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key',
-        'apt-get update -q',
-        'apt-get install -y -q --allow-downgrades kubelet=1.35.* kubeadm=1.35.* kubectl=1.35.*',
-      ]);
+      expect(await calls('oldminor')).toEqual(INSTALL_135);
       // the key as apt reads it: the download, dearmored by the real gpg
       const dearmored = spawnSync('gpg', ['--dearmor'], { input: readFileSync(SOME_KEY) }).stdout;
       expect((await group.host('oldminor').exec('sha256sum < /etc/apt/keyrings/kubernetes-apt-keyring.gpg')).stdout.split(' ')[0]).toBe(createHash('sha256').update(dearmored).digest('hex'));
@@ -157,11 +159,7 @@ describeE2e(
     it('not installed: fetched, installed, held; then a run changes nothing and fetches nothing', async () => {
       const r = await run('none');
       expect(r.code, r.stderr).toBe(0);
-      expect(await calls('none')).toEqual([
-        'curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key',
-        'apt-get update -q',
-        'apt-get install -y -q --allow-downgrades kubelet=1.35.* kubeadm=1.35.* kubectl=1.35.*',
-      ]);
+      expect(await calls('none')).toEqual(INSTALL_135);
       expect(r.stdout).toContain('held: kubelet kubeadm kubectl');
       const again = await run('none');
       expect(again.stdout.trim()).toBe('kubernetes packages: nothing to change');
