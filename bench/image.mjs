@@ -12,7 +12,9 @@
 // folder; per image = wall time / 5. The cp baseline makes 5 copies one after the other in the
 // same way (each pays the write-back of the ones before, as labgen's do); per copy = time / 5.
 // The two sides run in turns, BENCH_RUNS of each; the ratio is the median of the turns' ratios
-// (a busy machine's load changes by the minute: a turn compares like with like).
+// (a busy machine's load changes by the minute: a turn compares like with like). Beside the wall
+// time's ratio, the CPU time's (user + system of the process tree, GNU time): the copy is the
+// kernel's work on the CPU here, and CPU time swings far less with other load than wall time does.
 // Peak RSS: labgen's own (node's high-water mark, reported on exit by a --require hook, as
 // bench/generate.mjs does), and the largest of labgen and every program it ran (cp, debugfs,
 // mtools, xz: GNU time's %M, the biggest maxrss of the process tree).
@@ -49,15 +51,19 @@ const RSS_HOOK = join(ROOT, 'max-rss.cjs');
 const RSS_FILE = join(ROOT, 'max-rss');
 writeFileSync(RSS_HOOK, "process.on('exit', () => require('node:fs').appendFileSync(process.env.LABGEN_BENCH_RSS, `${process.resourceUsage().maxRSS}\\n`));\n");
 
-/** `cmd args` under GNU time: wall seconds, and the process tree's peak RSS (MiB) */
+/**
+ * `cmd args` under GNU time: wall seconds, the process tree's CPU seconds (user + system: on a
+ * loaded machine the wall time swings with the load, the CPU time much less), and its peak RSS (MiB)
+ */
 function timed(cmd, args, env = {}) {
   const tree = join(ROOT, 'tree-rss');
   execFileSync('sync');
   const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tree, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', tree, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env }, encoding: 'utf8' });
   const seconds = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { seconds, treeMb: Number(readFileSync(tree, 'utf8').trim().split('\n').pop()) / 1024 };
+  const [rssKb, user, sys] = readFileSync(tree, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, cpu: user + sys, treeMb: rssKb / 1024 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -87,11 +93,13 @@ function bench(label, base, baseline, nodes) {
     floors.push(baseline());
   }
   const perImage = runs.map((r) => r.seconds / nodes.length);
+  const cpuPerImage = runs.map((r) => r.cpu / nodes.length);
   return {
     label,
     perImage: median(perImage),
-    floor: median(floors),
-    ratio: median(perImage.map((t, i) => t / floors[i])),
+    floor: median(floors.map((f) => f.seconds)),
+    ratio: median(perImage.map((t, i) => t / floors[i].seconds)),
+    cpuRatio: median(cpuPerImage.map((t, i) => t / floors[i].cpu)),
     ownMb: Math.max(...runs.map((r) => r.ownMb)),
     treeMb: Math.max(...runs.map((r) => r.treeMb)),
     allocated: runs[0].allocated,
@@ -147,16 +155,16 @@ const xzBase = `${xzSource}.xz`;
 const cp = (base, count, synced = false) => () => {
   const dir = fresh('cp-');
   const sync = synced ? ` && sync "${dir}/copy$i.img"` : '';
-  const { seconds } = timed('sh', ['-c', `for i in $(seq ${count}); do cp --reflink=auto --sparse=always -- '${base}' "${dir}/copy$i.img"${sync} || exit 1; done`]);
+  const { seconds, cpu } = timed('sh', ['-c', `for i in $(seq ${count}); do cp --reflink=auto --sparse=always -- '${base}' "${dir}/copy$i.img"${sync} || exit 1; done`]);
   rmSync(dir, { recursive: true, force: true });
-  return seconds / count;
+  return { seconds: seconds / count, cpu: cpu / count };
 };
 /** `xz -dc -T0 BASE > FILE`, timed (the shell's redirect: a plain, non-sparse file) */
 const unxz = (base) => () => {
   const dest = join(fresh('xz-'), 'copy.img');
-  const { seconds } = timed('sh', ['-c', `xz -dc -T0 -- '${base}' > '${dest}'`]);
+  const { seconds, cpu } = timed('sh', ['-c', `xz -dc -T0 -- '${base}' > '${dest}'`]);
   rmSync(dest);
-  return seconds;
+  return { seconds, cpu };
 };
 
 const rows = [
@@ -170,13 +178,13 @@ const rows = [
 const MiB = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const pad = (s, w) => String(s).padEnd(w);
 console.log(`labgen image, per image, against its baseline in turns in the same run (medians of ${RUNS}; ${PIS} Pis; bases 2 GiB):`);
-console.log(`  ${pad('base', 30)}${pad('labgen/image', 14)}${pad('baseline', 26)}${pad('ratio', 8)}${pad('labgen RSS', 12)}${pad('tree RSS', 10)}image on disk`);
+console.log(`  ${pad('base', 30)}${pad('labgen/image', 14)}${pad('baseline', 26)}${pad('ratio', 8)}${pad('CPU ratio', 11)}${pad('labgen RSS', 12)}${pad('tree RSS', 10)}image on disk`);
 for (const r of rows) {
   const baseline = r.label.startsWith('.img.xz') ? `xz -dc > file ${r.floor.toFixed(2)} s` : `${r.label.includes('sync') ? 'cp + sync' : 'cp'} ${r.floor.toFixed(3)} s`;
-  console.log(`  ${pad(r.label, 30)}${pad(`${r.perImage.toFixed(3)} s`, 14)}${pad(baseline, 26)}${pad(`${r.ratio.toFixed(2)}×`, 8)}${pad(`${r.ownMb.toFixed(0)} MiB`, 12)}${pad(`${r.treeMb.toFixed(0)} MiB`, 10)}${MiB(r.allocated)}`);
+  console.log(`  ${pad(r.label, 30)}${pad(`${r.perImage.toFixed(3)} s`, 14)}${pad(baseline, 26)}${pad(`${r.ratio.toFixed(2)}×`, 8)}${pad(`${r.cpuRatio.toFixed(2)}×`, 11)}${pad(`${r.ownMb.toFixed(0)} MiB`, 12)}${pad(`${r.treeMb.toFixed(0)} MiB`, 10)}${MiB(r.allocated)}`);
 }
 const [copyBound, synced] = [rows[1], rows[2]];
 const rss = Math.max(...rows.map((r) => r.ownMb));
-const verdict = (x) => `${x.ratio.toFixed(2)}× ${x.ratio <= TARGET_RATIO ? 'ok' : 'MISSED'}`;
+const verdict = (x) => `${x.ratio.toFixed(2)}× ${x.ratio <= TARGET_RATIO ? 'ok' : 'MISSED'} (CPU time ${x.cpuRatio.toFixed(2)}×)`;
 console.log(`targets: allocated base ≤ ${TARGET_RATIO}× cp per image: ${verdict(copyBound)} (against cp + sync: ${verdict(synced)}); labgen RSS ≤ ${TARGET_RSS_MB} MB: ${(rss * 1.048576).toFixed(0)} MB ${rss * 1.048576 <= TARGET_RSS_MB ? 'ok' : 'MISSED'}`);
 console.log(`(the sparse base's copy is only its metadata, ${rows[0].floor.toFixed(3)} s: there labgen's own work per image, ${((rows[0].perImage - rows[0].floor) * 1000).toFixed(0)} ms, is what shows)`);

@@ -4,7 +4,7 @@ import type { ImageFile, ImagePlan } from '../../generator/plan/image/index.js';
 import type { Runner } from '../base/runner.js';
 import { type BaseImage, CMDLINE } from './base.js';
 import { readBack, type RootfsFile, type StatOf, type Volume, writeRootfs } from './ext4.js';
-import { type BootFile, readBootFile, writeBoot } from './fat.js';
+import { type BootFile, readBootFiles, writeBoot } from './fat.js';
 import type { ImageJob } from './jobs.js';
 import { hostKeyProblems, type Placed, type ReadBack, readBackProblems } from './verify.js';
 
@@ -14,6 +14,14 @@ import { hostKeyProblems, type Placed, type ReadBack, readBackProblems } from '.
  * rewritten, everything read back and checked, the host key against its pin. Then `work` is
  * renamed to the output: an image that is there is complete.
  */
+
+/** Both results; when one fails, its error, once the other has ended too (neither is left running on a file about to be removed). */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
 
 const bytes = (c: string | Uint8Array) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
 
@@ -44,21 +52,20 @@ export async function finishImage(c: BuildContext, job: ImageJob, plan: ImagePla
   const cmdline = plan.cmdline(c.base.cmdline);
   const bootOut = bootFiles(plan.boot, cmdline);
   const rootOut = rootfsFiles(plan.rootfs);
+  // the two partitions are apart in the file (mtools and debugfs each write only inside their
+  // own), so each side is written, and read back, beside the other
   c.step(`writing ${bootOut.length} boot and ${rootOut.length} root file(s)`);
-  await writeBoot(c.runner, boot, bootOut, { time: c.base.time, dir: c.dir });
-  await writeRootfs(c.runner, root, rootOut, { time: c.base.time, dir: c.dir, existing: c.existing });
+  await both(writeBoot(c.runner, boot, bootOut, { time: c.base.time, dir: c.dir }), writeRootfs(c.runner, root, rootOut, { time: c.base.time, dir: c.dir, existing: c.existing }));
 
   c.step('reading the files back');
   const placed: Placed[] = [
     ...bootOut.map((f) => ({ where: `boot:${f.path}`, contents: f.contents })),
     ...rootOut.map((f) => ({ where: f.path, contents: f.contents, mode: f.mode, uid: f.uid, gid: f.gid })),
   ];
+  const [bootBack, rootBack] = await both(readBootFiles(c.runner, boot, bootOut.map((f) => f.path), c.dir), readBack(c.runner, root, rootOut.map((f) => f.path), c.dir));
   const back = new Map<string, ReadBack | undefined>();
-  for (const f of bootOut) {
-    const b = await readBootFile(c.runner, boot, f.path, c.dir);
-    back.set(`boot:${f.path}`, b && { contents: b });
-  }
-  for (const [path, b] of await readBack(c.runner, root, rootOut.map((f) => f.path), c.dir)) back.set(path, b);
+  for (const [path, b] of bootBack) back.set(`boot:${path}`, b && { contents: b });
+  for (const [path, b] of rootBack) back.set(path, b);
   const problems = [
     ...readBackProblems(placed, back),
     ...hostKeyProblems(

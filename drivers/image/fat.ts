@@ -30,14 +30,29 @@ const drive = (v: Volume) => shellQuote(`${v.image}@@${v.offset}`);
 
 /** One file of the boot partition, or undefined when it has none at `path`. */
 export async function readBootFile(runner: Runner, v: Volume, path: string, dir: string): Promise<Buffer | undefined> {
-  checkBootPath(path);
-  const local = join(dir, `boot-read-${path.replace(/\//g, '_')}`);
-  const res = await runner.exec(`${env(0)} mcopy -n -i ${drive(v)} ${shellQuote(`::/${path}`)} ${shellQuote(local)}`);
-  if (res.code !== 0) {
-    if (/not found/i.test(res.stderr)) return undefined;
-    throw new CommandError(runner.host, `read ${path} from the boot partition`, `mcopy -i ${v.image}@@${v.offset} ::/${path}`, res.code, tail(res.stderr));
-  }
-  return readFileSync(local);
+  return (await readBootFiles(runner, v, [path], dir)).get(path);
+}
+
+/**
+ * Files of the boot partition (undefined: none at that path), read in one shell: an mcopy each,
+ * its exit code and stderr kept apart in `dir`, so a missing file is told from a failure.
+ */
+export async function readBootFiles(runner: Runner, v: Volume, paths: string[], dir: string): Promise<Map<string, Buffer | undefined>> {
+  paths.forEach(checkBootPath);
+  const local = (i: number, what: string) => join(dir, `boot-read-${i}${what}`);
+  const lines = paths.map(
+    (p, i) => `${env(0)} mcopy -n -i ${drive(v)} ${shellQuote(`::/${p}`)} ${shellQuote(local(i, ''))} 2>${shellQuote(local(i, '.err'))}; echo $? >${shellQuote(local(i, '.rc'))}`,
+  );
+  await runner.run('read the boot partition', `mcopy -i ${v.image}@@${v.offset} … (${paths.join(', ')})`, `${lines.join('\n')}\n`);
+  return new Map(
+    paths.map((p, i) => {
+      const code = Number(readFileSync(local(i, '.rc'), 'utf8'));
+      if (code === 0) return [p, readFileSync(local(i, ''))];
+      const stderr = readFileSync(local(i, '.err'), 'utf8');
+      if (/not found/i.test(stderr)) return [p, undefined];
+      throw new CommandError(runner.host, `read ${p} from the boot partition`, `mcopy -i ${v.image}@@${v.offset} ::/${p}`, code, tail(stderr));
+    }),
+  );
 }
 
 /** The folders above each path, outermost first, once. */

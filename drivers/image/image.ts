@@ -21,7 +21,7 @@ import { alive } from '../../generator/writer/debris.js';
  * lab identity, made without root, loop devices or mounts. The base is never written: each Pi's
  * image starts as a sparse copy beside the output (a temp name), is edited, read back, checked,
  * and renamed into place; a compressed base is decompressed once, sparse, for all of them.
- * Bad input is found before anything is made, and whatever stops a run leaves no temp file.
+ * Bad input is found before any image is kept, and whatever stops a run leaves no temp file.
  */
 
 export interface ImageOptions {
@@ -212,8 +212,9 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
   const first = jobs.jobs[0]!.node;
   for (const j of jobs.jobs) o.progress.start(j.node, 'waiting');
   const results: ImageResult[] = [];
+  let copying: Promise<void> | undefined;
   try {
-    // a raw base is looked at where it is, before anything is made; a compressed one once decompressed
+    // a raw base is looked at where it is, a compressed one once decompressed
     const plans = new Map(jobs.jobs.map((j) => [j.node, imagePlan(j.facts, j.identity, j.files)]));
     const inspect = async (file: string) => {
       const dir = debris.add(mkdtempSync(join(tmpdir(), 'labgen-image-'))); // debugfs's copy of os-release: nothing secret
@@ -228,25 +229,9 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
         debris.drop(dir);
       }
     };
-    let base: BaseImage;
-    let existing: ReadonlyMap<string, StatOf>;
-    // an output folder this run makes goes again if the run makes no image
-    const output = () => {
-      if (outputFolder(checked.out).made) debris.add(checked.out);
-    };
-    if (checked.format === 'img') {
-      ({ base, existing } = await inspect(checked.base));
-      output();
-    } else {
-      output();
-      const stage = debris.add(tempPath(join(checked.out, basename(checked.base).replace(/\.xz$/i, '')), 'new'));
-      o.progress.step(first, 'decompressing the base image');
-      await unxzOrBad(checked.base, stage, checked.size, meter(o, first, 'decompressed'), debris.stop.signal);
-      ({ base, existing } = await inspect(stage));
-    }
-    // each Pi's copy is made while the one before is edited: debugfs flushes the image it
-    // edited to disk (fsync) when it closes it, and that wait overlaps the next copy
-    const copyFor = (i: number) => {
+    // each Pi's copy is made while the one before is edited, so the copies follow each other
+    // back to back: the editing, and debugfs's flush of the image it closes (fsync), overlap them
+    const copyFor = (i: number, source: string) => {
       const job = jobs.jobs[i]!;
       const target = join(checked.out, `${job.node}.img`);
       const work = debris.add(tempPath(target));
@@ -254,19 +239,40 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
       mkdirSync(dir, { mode: 0o700 });
       let done: Promise<void>;
       // the decompressed base becomes the last image (every copy from it is made by then)
-      if (checked.format === 'xz' && i === jobs.jobs.length - 1) done = Promise.resolve(renameSync(base.file, work));
+      if (checked.format === 'xz' && i === jobs.jobs.length - 1) done = Promise.resolve(renameSync(source, work));
       else {
         o.progress.step(job.node, 'copying the base image');
-        done = copySparse(runner, base.file, work, meter(o, job.node, 'copied'));
+        done = copySparse(runner, source, work, meter(o, job.node, 'copied'));
       }
       done.catch(() => undefined); // awaited below; a failure while the previous Pi is edited is not unhandled
+      copying = done;
       return { job, target, work, dir, done };
     };
-    let next = copyFor(0);
+    // an output folder this run makes goes again if the run makes no image
+    const output = () => {
+      if (outputFolder(checked.out).made) debris.add(checked.out);
+    };
+    let base: BaseImage;
+    let existing: ReadonlyMap<string, StatOf>;
+    let next: ReturnType<typeof copyFor>;
+    if (checked.format === 'img') {
+      output();
+      // the first copy starts while the base is looked at (bad input found there stops it and
+      // removes it): the run takes the time of its copies, not of its copies and a look first
+      next = copyFor(0, checked.base);
+      ({ base, existing } = await inspect(checked.base));
+    } else {
+      output();
+      const stage = debris.add(tempPath(join(checked.out, basename(checked.base).replace(/\.xz$/i, '')), 'new'));
+      o.progress.step(first, 'decompressing the base image');
+      await unxzOrBad(checked.base, stage, checked.size, meter(o, first, 'decompressed'), debris.stop.signal);
+      ({ base, existing } = await inspect(stage));
+      next = copyFor(0, stage);
+    }
     for (let i = 0; i < jobs.jobs.length; i++) {
       const { job, target, work, dir, done } = next;
       await done;
-      if (i + 1 < jobs.jobs.length) next = copyFor(i + 1);
+      if (i + 1 < jobs.jobs.length) next = copyFor(i + 1, base.file);
       await finishImage(
         { runner, base, dir, existing, pinned: (j, blob) => jobs.knownHosts.verify({ node: j.node, address: j.facts.ip }, blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
         job,
@@ -294,9 +300,13 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     // the view says where; the error itself is reported once, after it
     const where = e instanceof CommandError ? e.step : 'not made';
     for (const j of jobs.jobs) if (!results.some((r) => r.node === j.node)) o.progress.done(j.node, 'not made', where);
+    // a copy under way (the next Pi's, or the first while the base was looked at) is stopped,
+    // and has ended before its file is removed: a cp still starting could make it again
+    runner.close();
+    await copying?.catch(() => undefined);
     throw e;
   } finally {
-    runner.close(); // a copy started for the next Pi, when this one failed
+    runner.close();
     debris.end();
   }
 }

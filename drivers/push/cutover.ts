@@ -65,6 +65,9 @@ export const TIMER_ACCURACY = '10ms';
 
 const onSystemd = '[ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1';
 
+/** What `systemctl list-timers` and `status` say of a cut-over's unit (systemd-run's default, the command line, is the whole multi-line script). */
+export const unitDescription = (name: string) => `labgen network cut-over (${name})`;
+
 /**
  * Run SCRIPT after DELAY milliseconds, outliving the SSH session that started it: a transient
  * systemd timer where systemd runs, else a detached `sleep` whose PID goes to DIR/pids. Either
@@ -74,7 +77,7 @@ export function detached(name: string, delayMs: number, script: string, dir: str
   const body = `[ -d ${q(dir)} ] || exit 0 # superseded by a later push\n${script}`;
   return [
     `if ${onSystemd}; then`,
-    `  systemd-run --quiet --collect --unit=${q(name)} --on-active=${delayMs}ms --timer-property=AccuracySec=${TIMER_ACCURACY} /bin/sh -c ${q(body)}`,
+    `  systemd-run --quiet --collect --unit=${q(name)} --description=${q(unitDescription(name))} --on-active=${delayMs}ms --timer-property=AccuracySec=${TIMER_ACCURACY} /bin/sh -c ${q(body)}`,
     'else',
     `  setsid sh -c ${q(`sleep ${delayMs / 1000}; ${body}`)} > ${q(log)} 2>&1 < /dev/null &`,
     `  echo "$!" >> ${q(`${dir}/pids`)}`,

@@ -173,13 +173,17 @@ class HostRun {
       connect: (address, timeoutMs) => connectSsh(connectOptions(this.o, this.target, address, timeoutMs)),
       step: (t) => this.step(t),
     });
-    this.result.uploaded.push(...network);
     this.result.handlers.push('network cut-over');
     if (r.outcome !== 'confirmed') {
       this.remote = undefined; // closed by the cut-over
-      if (r.outcome === 'rolled-back') this.result.address = this.result.record = from;
+      // files the Pi rolled back are not counted as placed: what is in effect is the old ones
+      if (r.outcome === 'rolled-back') {
+        this.result.address = this.result.record = from;
+        this.result.notes.push(`rolled back, so not in place: ${network.map((c) => c.file.path).join(', ')}`);
+      } else this.result.uploaded.push(...network);
       throw new Error(`${from === to ? `network config at ${to}` : `network cut-over ${from} → ${to}`} not confirmed: ${r.reason}`);
     }
+    this.result.uploaded.push(...network);
     this.remote = r.remote;
     this.result.address = to;
     this.result.record = to; // even if a later step fails, the Pi is at its new address now

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { shellQuote } from '../../generator/common/quote.js';
 import { CommandError, tail } from '../base/failure.js';
 import type { Runner } from '../base/runner.js';
+import { kubectlScript } from '../base/kubectl.js';
 
 /**
  * The cluster's side of `labgen up`, through kubectl on this machine with the lab's admin
@@ -20,7 +21,7 @@ export interface ReadyTiming {
   pollMs: number;
 }
 
-const kubectl = (kubeconfig: string, args: string[]) => ['kubectl', `--kubeconfig=${kubeconfig}`, ...args].map(shellQuote).join(' ');
+const kubectl = kubectlScript;
 
 /** Each node's name and whether its Ready condition is True, from `kubectl get nodes -o json`. */
 export function readyNodes(json: string): Map<string, boolean> {

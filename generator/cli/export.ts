@@ -7,7 +7,8 @@ import { loadLab } from '../model/load.js';
 import { isSecretPath, K8S_SECRETS_DIR } from '../secrets/paths.js';
 import { TEMP_NAME, tempPath } from '../common/atomic.js';
 import { readManifest } from '../writer/manifest.js';
-import { JOURNAL, MANIFEST, SECRETS_DIR } from '../common/layout.js';
+import { JOURNAL, KNOWN_HOSTS, MANIFEST, SECRETS_DIR } from '../common/layout.js';
+import { EXPORTS_DIR, exportTool } from '../lab-folder/export-tools.js';
 
 /**
  * `labgen export`: the lab folder as one zip, to carry to another machine (seed 003's laptop
@@ -25,6 +26,10 @@ export interface ExportOptions {
   lab: string;
   out?: string;
   withSecrets?: boolean;
+  /** instead of the zip: a kubespray-style Ansible inventory and its ssh_config (--out: a folder) */
+  ansible?: boolean;
+  /** instead of the zip: an OpenStack Terraform configuration of the VMs (--out: a folder) */
+  terraform?: boolean;
 }
 
 /**
@@ -35,6 +40,11 @@ type Factory = (format: 'zip', options?: archiverModule.ArchiverOptions) => arch
 const archiver = (archiverModule as unknown as { default: Factory }).default;
 
 /** Folders never exported, with why (printed when one was left out). */
+/** Top-level folders never exported, with why. */
+const SKIP_TOP: Record<string, string> = {
+  [EXPORTS_DIR]: 'labgen export --ansible/--terraform output: absolute paths of this machine, export again there',
+};
+
 const SKIP_DIRS: Record<string, string> = {
   '.vagrant': "Vagrant's machine state",
   '.git': 'git history',
@@ -86,8 +96,9 @@ function walk(labDir: string, opts: { withSecrets: boolean; out: string; modes: 
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(a);
       if (st.isDirectory()) {
-        if (SKIP_DIRS[name] !== undefined) {
-          skipped.set(`${r}/`, SKIP_DIRS[name]!);
+        const skip = SKIP_DIRS[name] ?? (rel ? undefined : SKIP_TOP[name]);
+        if (skip !== undefined) {
+          skipped.set(`${r}/`, skip);
           continue;
         }
         const inner = visit(a, r);
@@ -158,12 +169,30 @@ function contents(entries: Entry[]): string {
 
 const kib = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KiB`);
 
+/** --ansible or --terraform: the tool's files into a folder (lab-folder/export-tools.ts). */
+function toolExport(labFile: string, opts: ExportOptions, io: Io): number {
+  if (opts.ansible && opts.terraform)
+    throw new LabgenError(EXIT.badInput, '--ansible and --terraform are two exports', { hint: 'run labgen export once for each' });
+  if (opts.withSecrets)
+    throw new LabgenError(EXIT.badInput, '--with-secrets is for the zip', { hint: 'the Ansible and Terraform exports name the secrets, they never copy them' });
+  const tool = opts.ansible ? 'ansible' : 'terraform';
+  const { dir, files } = exportTool(labFile, tool, opts.out);
+  io.out(`wrote ${dir}/: ${files.join(', ')}`);
+  io.out(
+    tool === 'ansible'
+      ? `  ansible-inventory -i ${join(dir, 'inventory.yaml')} --graph   (ssh checks every host key against ${KNOWN_HOSTS})`
+      : `  cd ${dir} && terraform init && terraform apply   (credentials: OS_* or clouds.yaml; the other values: variables.tf)`,
+  );
+  return EXIT.ok;
+}
+
 export async function exportCommand(opts: ExportOptions, given: Partial<Io> = {}): Promise<number> {
   const io = ioOf(given);
   const labFile = resolve(opts.lab);
   const labDir = dirname(labFile);
   if (!existsSync(labFile))
     throw new LabgenError(EXIT.badInput, `no lab file at ${labFile}`, { hint: 'run it in the lab folder, or name the lab file with --lab FILE' });
+  if (opts.ansible || opts.terraform) return toolExport(labFile, opts, io);
   const out = resolve(opts.out ?? join(dirname(labDir), `${labName(labFile, labDir)}.zip`));
   if (existsSync(out) && statSync(out).isDirectory())
     throw new LabgenError(EXIT.badInput, `${out} is a folder`, { hint: 'give --out the zip file to write, e.g. --out lab.zip' });

@@ -28,6 +28,9 @@ Examples:
   labgen up                            bring up the VMs (vagrant), wait for the nodes, apply k8s/; only what changed
   labgen up --merge-kubeconfig         the same, and the lab as a context of ~/.kube/config
   labgen export --out homelab.zip      the lab folder as a zip for another machine, without secrets
+  labgen export --ansible              exports/ansible/: a kubespray-style inventory and its ssh_config
+  labgen export --terraform            exports/terraform/: the VMs on OpenStack (main.tf, variables.tf)
+  labgen check multicast               send multicast from one pod to another on another node: pass or fail
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 conflict (hand-edited files, nothing written).`;
 
@@ -75,11 +78,13 @@ function program(): Command {
   // ---- export (issue #5)
   cli
     .command('export')
-    .description('zip the lab folder to carry to another machine; secrets only when asked')
+    .description('zip the lab folder to carry to another machine (secrets only when asked); or files for Ansible or Terraform')
     .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
-    .option('--out <file>', 'the zip to write (default: <lab name>.zip beside the lab folder)')
+    .option('--out <path>', 'the zip to write (default: <lab name>.zip beside the lab folder); with --ansible/--terraform, the folder (default: exports/<tool>/)')
     .option('--with-secrets', 'include .labgen/secrets/ (keys, tokens, passwords)')
-    .addHelpText('after', '\nExample:\n  labgen export --out ~/homelab.zip')
+    .option('--ansible', 'instead: a kubespray-style inventory.yaml and its ssh_config (host keys pinned)')
+    .option('--terraform', "instead: an OpenStack Terraform configuration of the lab's VMs (main.tf, variables.tf; no credentials)")
+    .addHelpText('after', '\nExamples:\n  labgen export --out ~/homelab.zip\n  labgen export --ansible\n  labgen export --terraform --out ~/homelab-openstack')
     .action(async (opts) => {
       const { exportCommand } = await import('./export.js');
       process.exitCode = await exportCommand(opts);
@@ -169,6 +174,22 @@ function program(): Command {
     .action(async (opts) => {
       const { upCommand } = await import('./up.js');
       process.exitCode = await upCommand(opts);
+    });
+
+  // ---- check (issue #14): checks of the running cluster
+  cli
+    .command('check')
+    .argument('<check>', 'what to check: multicast')
+    .description('check the running cluster: multicast sends datagrams from one pod to another on another node (k8s/checks/multicast/)')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .addHelpText(
+      'after',
+      '\nNeeds kubectl and the admin kubeconfig `labgen up` saved. Exit codes: 0 pass, 1 fail, 2 bad input (an unknown check, no cluster yet).' +
+        '\n\nExample:\n  labgen check multicast',
+    )
+    .action(async (check, opts) => {
+      const { checkCommand } = await import('./check.js');
+      process.exitCode = await checkCommand(check, opts);
     });
 
   return cli;

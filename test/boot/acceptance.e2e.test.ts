@@ -26,30 +26,15 @@
  * cleanly; then, powered off, the images' file systems are clean and bookworm's command line is
  * an ordinary one again.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/generated.js';
-import {
-  baseImage,
-  bootNeeds,
-  bootPi,
-  GUEST_NIC,
-  partitions,
-  readBootFile,
-  removeImage,
-  startPiNet,
-  type BaseRelease,
-  type BootedPi,
-  type PiNet,
-} from '../support/pi-boot/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootNeeds, bootPi, GUEST_NIC, partitions, readBootFile, type BaseRelease } from '../support/pi-boot/index.js';
 import { describeE2e } from '../support/prereq.js';
 import { run, type ExecResult } from '../support/test-hosts.js';
+import { bootedLab, GATEWAY, LABGEN, labgenIn, labSsh, MINUTE, piLabYaml, sleep, text } from './support.js';
 
-const MINUTE = 60_000;
-const LABGEN = join(REPO_ROOT, 'dist/bin/labgen.js');
 const needs = bootNeeds();
 needs.commands = [...(needs.commands ?? []), 'node', 'ssh', 'sha256sum', 'fsck.vfat', 'e2fsck', 'dd'];
 
@@ -61,60 +46,43 @@ const PIS: Record<Node, { release: BaseRelease; ip: string }> = {
 const NODES = Object.keys(PIS) as Node[];
 /** the Pi that runs Slurm: slurmctld and a slurmd (trixie: its slurmd waits for its config, Type=notify) */
 const SLURM_PI: Node = 'node02';
-const GATEWAY = '10.42.0.1';
 /** Slurm RealMemory of the Slurm Pi: below what `slurmd -C` finds in a 1 GiB guest, so it is not drained */
 const SLURM_MEMORY = 512;
 /** the guests' vCPUs (bootPi: -smp 2) */
 const SLURM_CPUS = 2;
 
-/** lab.yaml: no VM is brought up here, the cluster section is only there because the schema wants it. */
 function labYaml(dns?: string[]) {
-  return {
-    version: 1,
+  return piLabYaml({
     name: 'bootlab',
     domain: 'boot.lab',
-    network: { subnet: '10.42.0.0/24', gateway: GATEWAY, ...(dns ? { dns } : {}), upstreamDns: [GATEWAY] },
-    cluster: { controlPlane: { name: 'cp', ip: '10.42.0.250' }, workers: { count: 0 } },
-    pis: {
-      os: 'bookworm',
-      interface: GUEST_NIC,
-      user: 'pi',
-      authorizedKeys: [],
-      nodes: NODES.map((name) => ({
-        name,
-        ip: PIS[name].ip,
-        ...(name === SLURM_PI ? { roles: ['compute'], cpus: SLURM_CPUS, memory: SLURM_MEMORY } : { roles: [] }),
-        ...(PIS[name].release === 'bookworm' ? {} : { os: PIS[name].release }),
-      })),
-    },
+    dns,
+    nodes: NODES.map((name) => ({
+      name,
+      ip: PIS[name].ip,
+      ...(name === SLURM_PI ? { roles: ['compute'], cpus: SLURM_CPUS, memory: SLURM_MEMORY } : { roles: [] }),
+      ...(PIS[name].release === 'bookworm' ? {} : { os: PIS[name].release }),
+    })),
     slurm: { controller: SLURM_PI, nodes: [SLURM_PI] },
-  };
+  });
 }
 
-const text = (r: ExecResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm (stand-in: x86 QEMU guests for the Pi board; firstboot stand-in)', needs, () => {
-  let tmp = '';
-  let labDir = '';
-  let labFile = '';
-  let net: PiNet | undefined;
-  const bases: Partial<Record<BaseRelease, string>> = {};
   const baseSums: Partial<Record<BaseRelease, string>> = {};
-  const images: Partial<Record<Node, string>> = {};
-  const imageRuns: Partial<Record<Node, ExecResult>> = {};
-  const pis: Partial<Record<Node, BootedPi>> = {};
+  const sha256 = async (file: string) => (await run('sha256sum', [file])).stdout.split(' ')[0]!;
+  const lab = bootedLab({
+    prefix: 'labgen-accept-',
+    lab: labYaml(),
+    releases: Object.fromEntries(NODES.map((n) => [n, PIS[n].release])) as Record<Node, BaseRelease>,
+    onBases: async (bases) => {
+      for (const release of ['bookworm', 'trixie'] as const) baseSums[release] = await sha256(bases[release]!);
+    },
+  });
 
   /** The built CLI, inside the LAN (it reaches the Pis there), from the lab folder. */
-  const labgen = (...args: string[]) => net!.run('node', [LABGEN, ...args, '--lab', labFile]);
+  const labgen = (...args: string[]) => labgenIn(lab.net, lab.labFile, ...args);
 
   /** A command on a Pi as the lab user, over an ssh that accepts only the host key labgen pinned. */
-  const ssh = (node: Node, command: string) =>
-    net!.run('ssh', [
-      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${join(labDir, '.labgen/known_hosts')}`, '-o', 'ConnectTimeout=30',
-      '-i', join(labDir, '.labgen/secrets/id_ed25519'), `pi@${PIS[node].ip}`, command,
-    ]);
+  const ssh = (node: Node, command: string) => labSsh(lab.net, lab.labDir, PIS[node].ip, command);
 
   /** `sudo journalctl` of this boot on a Pi, message text only. */
   const journal = async (node: Node, args = '') => {
@@ -123,46 +91,10 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
     return r.stdout;
   };
 
-  const sha256 = async (file: string) => (await run('sha256sum', [file])).stdout.split(' ')[0]!;
-
-  beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'labgen-accept-'));
-    labDir = join(tmp, 'lab');
-    labFile = join(labDir, 'lab.yaml');
-    await mkdir(labDir);
-    await writeFile(labFile, yaml.dump(labYaml()));
-    const gen = await run('node', [LABGEN, 'generate', '--lab', labFile]);
-    if (gen.code !== 0) throw new Error(`labgen generate: ${text(gen)}`);
-
-    // built (or taken from the cache) one after the other: two builds at once only compete
-    bases.bookworm = await baseImage('bookworm');
-    bases.trixie = await baseImage('trixie');
-    for (const release of ['bookworm', 'trixie'] as const) baseSums[release] = await sha256(bases[release]!);
-
-    // one run per release: a base image is one release, and each Pi's image comes from its own
-    const out = join(tmp, 'images');
-    for (const node of NODES) {
-      imageRuns[node] = await run('node', [LABGEN, 'image', node, '--base', bases[PIS[node].release]!, '--out', out, '--lab', labFile]);
-      images[node] = join(out, `${node}.img`);
-    }
-    net = await startPiNet();
-  }, 30 * MINUTE);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const pi of Object.values(pis)) process.stderr.write(`${pi.tail(80)}\n`);
-  });
-
-  afterAll(async () => {
-    await net?.stop(); // stops both Pis
-    for (const base of Object.values(bases)) removeImage(base);
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  }, 5 * MINUTE);
-
   /** fsck.vfat -n on p1 (copied out: it takes no offset), e2fsck -fn on p2 (at its offset). */
   async function expectCleanFileSystems(image: string): Promise<void> {
     const { boot, root } = await partitions(image);
-    const p1 = join(tmp, 'p1.img');
+    const p1 = join(lab.tmp, 'p1.img');
     const copy = await run('dd', [`if=${image}`, `of=${p1}`, 'bs=1M', 'iflag=skip_bytes,count_bytes', `skip=${boot.offset}`, `count=${boot.size}`, 'conv=sparse', 'status=none']);
     expect(copy.code, text(copy)).toBe(0);
     const fat = await run('fsck.vfat', ['-n', p1]);
@@ -173,11 +105,11 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
   }
 
   it('a lab with a bookworm and a trixie Pi in one Slurm cluster is refused (exit 2), nothing written', async () => {
-    const dir = join(tmp, 'mixed');
+    const dir = join(lab.tmp, 'mixed');
     await mkdir(dir);
     const ours = labYaml();
-    const lab = { ...ours, pis: { ...ours.pis, nodes: ours.pis.nodes.map((n) => ({ ...n, roles: ['compute'] })) }, slurm: { controller: 'node01', nodes: NODES } };
-    await writeFile(join(dir, 'lab.yaml'), yaml.dump(lab));
+    const mixed = { ...ours, pis: { ...ours.pis, nodes: ours.pis.nodes.map((n) => ({ ...n, roles: ['compute'] })) }, slurm: { controller: 'node01', nodes: NODES } };
+    await writeFile(join(dir, 'lab.yaml'), yaml.dump(mixed));
     const r = await run('node', [LABGEN, 'generate', '--lab', join(dir, 'lab.yaml')]);
     expect(r.code, text(r)).toBe(2);
     expect(r.stderr).toContain('slurm.nodes[1]: "node02" runs trixie, Slurm 24.11, newer than slurmctld on node01 (bookworm), Slurm 22.05');
@@ -187,15 +119,15 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
   describe('labgen image: one image per Pi, from the base of its release', () => {
     for (const node of NODES) {
       it(`${node} (${PIS[node].release}): made, its file systems clean, the base unchanged`, async () => {
-        const r = imageRuns[node]!;
+        const r = lab.imageRuns[node]!;
         expect(r.code, text(r)).toBe(0);
-        expect(r.stdout).toContain(`${node}: ${images[node]} (${PIS[node].release},`);
-        expect(await sha256(bases[PIS[node].release]!)).toBe(baseSums[PIS[node].release]);
-        await expectCleanFileSystems(images[node]!);
+        expect(r.stdout).toContain(`${node}: ${lab.images[node]} (${PIS[node].release},`);
+        expect(await sha256(lab.bases[PIS[node].release]!)).toBe(baseSums[PIS[node].release]);
+        await expectCleanFileSystems(lab.images[node]!);
       }, 10 * MINUTE);
 
       it(`${node}: cmdline.txt is one line, with cgroup_enable=memory once`, async () => {
-        const cmdline = await readBootFile(images[node]!, 'cmdline.txt');
+        const cmdline = await readBootFile(lab.images[node]!, 'cmdline.txt');
         expect(cmdline.replace(/\r?\n$/, '')).not.toMatch(/\n/);
         expect(cmdline.split(/\s+/).filter((w) => w === 'cgroup_enable=memory')).toHaveLength(1);
         if (PIS[node].release === 'bookworm') {
@@ -211,11 +143,11 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
 
   describe('first boot: each Pi comes up as itself', () => {
     beforeAll(async () => {
-      for (const node of NODES) pis[node] = await bootPi(net!, images[node]!, { name: node });
+      for (const node of NODES) lab.pis[node] = await bootPi(lab.net, lab.images[node]!, { name: node });
     });
 
     it('node01 (bookworm): the firstboot stand-in, then firstrun.sh, then an ordinary boot (3 boots)', async () => {
-      const pi = pis.node01!;
+      const pi = lab.pis.node01!;
       await pi.waitForBoots(3, 20 * MINUTE);
       await pi.waitForSsh(PIS.node01.ip, 10 * MINUTE);
       const log = pi.log();
@@ -229,7 +161,7 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
     }, 30 * MINUTE);
 
     it('node02 (trixie): cloud-init runs firstrun.sh in the one boot', async () => {
-      const pi = pis.node02!;
+      const pi = lab.pis.node02!;
       await pi.waitForSsh(PIS.node02.ip, 20 * MINUTE);
       expect(pi.log(), pi.tail()).toContain('labgen first boot (node02): done');
       expect(pi.boots()).toBe(1);
@@ -300,8 +232,8 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
     let pushed: ExecResult;
 
     it('new DNS servers in lab.yaml: generate, push node02: applied and confirmed', async () => {
-      await writeFile(labFile, yaml.dump(labYaml(dns)));
-      const gen = await run('node', [LABGEN, 'generate', '--lab', labFile]);
+      await writeFile(lab.labFile, yaml.dump(labYaml(dns)));
+      const gen = await run('node', [LABGEN, 'generate', '--lab', lab.labFile]);
       expect(gen.code, text(gen)).toBe(0);
       pushed = await labgen('push', 'node02');
       expect(pushed.code, text(pushed)).toBe(0);
@@ -349,18 +281,18 @@ describeE2e('Issue #12 acceptance: two Pis imaged, booted, pushed, running Slurm
 
   describe('powered off: what the Pis left on their cards', () => {
     beforeAll(async () => {
-      await Promise.all(NODES.map((node) => pis[node]!.poweroff(5 * MINUTE)));
+      await Promise.all(NODES.map((node) => lab.pis[node]!.poweroff(5 * MINUTE)));
     }, 10 * MINUTE);
 
     it("node01 (bookworm): cmdline.txt is the base's with cgroup_enable=memory, no first-boot word left", async () => {
-      const base = (await readBootFile(bases.bookworm!, 'cmdline.txt')).trim();
-      const now = await readBootFile(images.node01!, 'cmdline.txt');
+      const base = (await readBootFile(lab.bases.bookworm!, 'cmdline.txt')).trim();
+      const now = await readBootFile(lab.images.node01, 'cmdline.txt');
       expect(now.trim()).toBe(`${base.replace(' init=/usr/lib/raspberrypi-sys-mods/firstboot', '')} cgroup_enable=memory`);
     });
 
     for (const node of NODES) {
       it(`${node}: both file systems clean after the boots`, async () => {
-        await expectCleanFileSystems(images[node]!);
+        await expectCleanFileSystems(lab.images[node]!);
       }, 10 * MINUTE);
     }
   });

@@ -433,8 +433,9 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       const bin = fresh('slow-bin');
       const started = join(bin, 'started');
       const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
-      // xz --robot --list (the size, read first) is the real one's
-      writeFileSync(join(bin, program), `#!/bin/sh\n[ "$1" = --robot ] && exec '${real}' "$@"\necho $$ > '${started}'\nexec sleep 600\n`, { mode: 0o755 });
+      // xz --robot --list (the size, read first) is the real one's; the cp makes its target, as the real one does first
+      const makeTarget = program === 'cp' ? 'for a; do last=$a; done; : > "$last"\n' : '';
+      writeFileSync(join(bin, program), `#!/bin/sh\n[ "$1" = --robot ] && exec '${real}' "$@"\n${makeTarget}echo $$ > '${started}'\nexec sleep 600\n`, { mode: 0o755 });
       const out = join(fresh('stopped'), 'images');
       const tmp = fresh('tmp');
       const child = spawn(process.execPath, [BIN, 'image', '--base', baseFile, '--lab', labFile, '--out', out], {
@@ -444,7 +445,9 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       try {
         await until(() => existsSync(started) && readFileSync(started, 'utf8').trim() !== '', `the ${program} to start`);
-        expect(readdirSync(out).filter((f) => temp.test(f))).toHaveLength(1); // the copy's target, 0600
+        const targets = readdirSync(out).filter((f) => temp.test(f));
+        expect(targets).toHaveLength(1); // the copy's target, 0600 from the start (cp runs under umask 077)
+        expect(statSync(join(out, targets[0]!)).mode & 0o777).toBe(0o600);
         child.kill('SIGTERM');
         expect(await exited).toBe(143);
       } finally {

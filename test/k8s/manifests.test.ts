@@ -15,6 +15,7 @@ import { Certificate, ClusterIssuer } from '@kubernetes-models/cert-manager/cert
 import { Ajv, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -40,6 +41,7 @@ const MODELS: Record<string, Validator> = {
   'v1/PersistentVolumeClaim': model(PersistentVolumeClaim),
   'apps/v1/Deployment': model(Deployment),
   'apps/v1/DaemonSet': model(DaemonSet),
+  'batch/v1/Job': model(Job),
   'rbac.authorization.k8s.io/v1/ClusterRole': model(ClusterRole),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': model(ClusterRoleBinding),
   'rbac.authorization.k8s.io/v1/Role': model(Role),
@@ -181,6 +183,7 @@ describeE2e('k8s/ built by kubectl kustomize', { commands: ['kubectl'] }, () => 
       return () => validate(o as K8sObject);
     };
     expect(broken('Deployment', (o) => delete o.spec.template.spec.containers[0].name)).toThrow();
+    expect(broken('Job', (o) => (o.spec.backoffLimit = 'none'))).toThrow();
     expect(broken('Certificate', (o) => (o.spec.issuerRef = 'lab-ca'))).toThrow();
     expect(broken('Gateway', (o) => (o.spec.listeners[0].protocol = 7))).toThrow();
     expect(broken('HTTPRoute', (o) => (o.spec.parentRefs = 'lab'))).toThrow();

@@ -23,7 +23,13 @@ describe('planK8s', () => {
     const minRoot = yaml.load(minimal.files.find((f) => f.path === 'k8s/kustomization.yaml')!.contents) as { resources: string[] };
     expect(minRoot.resources).toEqual(['namespaces', 'metallb', 'coredns']);
     const noServices = planLab('labs/minimal/lab.yaml', { services: { metallb: { enabled: false }, coredns: { enabled: false } } });
-    expect(k8sFiles(noServices.files)).toEqual([]);
+    // no service: only the checks, which `labgen check` applies on its own
+    expect(k8sFiles(noServices.files).map((f) => f.path)).toEqual([
+      'k8s/checks/multicast/kustomization.yaml',
+      'k8s/checks/multicast/namespace.yaml',
+      'k8s/checks/multicast/receiver.yaml',
+      'k8s/checks/multicast/sender.yaml',
+    ]);
   });
 
   it("puts the secrets only into the folders' secrets/ (0600, beside a .gitignore of everything), nowhere else", () => {

@@ -83,3 +83,11 @@ it('the slurmctld image is built from the Slurm Pis\' Debian release', async () 
   const trixie = await cache.get('labs/rpi-slurm/lab.yaml', { pis: { os: 'trixie' } });
   expect(trixie.file('k8s/slurm/Dockerfile').contents).toMatch(/^FROM docker\.io\/library\/debian:13\.\d+-slim$/m);
 });
+
+it("apply.sh says the VMs' containerd trusts the lab CA only where there is a registry for it", async () => {
+  const withRegistry = (await cache.get('labs/rpi-slurm/lab.yaml')).file('k8s/apply.sh').contents;
+  expect(withRegistry).toMatch(/the VMs' containerd \(once provisioned again/);
+  const without = (await cache.get('labs/rpi-slurm/lab.yaml', { services: { registry: { enabled: false } }, slurm: { controller: 'node02', ip: undefined } })).file('k8s/apply.sh').contents;
+  expect(without).toContain('the lab CA is in .labgen/lab-ca.crt: import it into your browser');
+  expect(without).not.toContain('containerd');
+});

@@ -70,9 +70,13 @@ describeE2e('kubectl kustomize k8s/ on a freshly generated lab, no flags', { com
     const all = kustomize('k8s/');
     expect(all.err).toBe('');
     expect(all.code).toBe(0);
-    for (const d of readdirSync(join(dir, 'k8s'), { withFileTypes: true }).filter((e) => e.isDirectory())) {
-      const one = kustomize(`k8s/${d.name}`);
-      expect([d.name, one.code, one.err]).toEqual([d.name, 0, '']);
+    // each folder, and each of k8s/checks/ (a folder of kustomizations that `labgen check` applies)
+    const folders = (rel: string) => readdirSync(join(dir, rel), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${rel}/${e.name}`);
+    const each = folders('k8s').flatMap((f) => (f === 'k8s/checks' ? folders(f) : [f]));
+    expect(each).toContain('k8s/checks/multicast');
+    for (const f of each) {
+      const one = kustomize(f);
+      expect([f, one.code, one.err]).toEqual([f, 0, '']);
     }
     const objects = (yaml.loadAll(all.out) as K8sObject[]).filter(Boolean);
     const data = (prefix: string) => {

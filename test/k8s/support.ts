@@ -1,7 +1,8 @@
 /**
  * k8s/ of a lab, written to a temp lab folder (the planned files only, the fixed secrets' copies
  * in k8s/<folder>/secrets/ among them: no .labgen/secrets/), and built by the real
- * `kubectl kustomize` with no flags, as a user builds it. Memoised per lab variant: each is
+ * `kubectl kustomize` with no flags, as a user builds it (k8s/, then each k8s/checks/ folder,
+ * which `labgen check` applies on its own). Memoised per lab variant: each is
  * planned, written and built once.
  */
 import { execFile } from 'node:child_process';
@@ -43,7 +44,12 @@ export const K8S_LABS: { name: string; file: string; overrides: LabOverrides }[]
 export const KUSTOMIZE_ARGS = ['kustomize'];
 
 export async function kustomize(dir: string): Promise<string> {
-  const { stdout } = await exec('kubectl', [...KUSTOMIZE_ARGS, join(dir, 'k8s')], { maxBuffer: 64 * 1024 * 1024 });
+  return kustomizeDir(join(dir, 'k8s'));
+}
+
+/** One kustomization folder, built the same way. */
+export async function kustomizeDir(dir: string): Promise<string> {
+  const { stdout } = await exec('kubectl', [...KUSTOMIZE_ARGS, dir], { maxBuffer: 64 * 1024 * 1024 });
   return stdout;
 }
 
@@ -57,7 +63,10 @@ export function builtLabCache() {
       if (!p) {
         p = (async () => {
           const lab = await labs.get(file, overrides);
-          const objects = (yaml.loadAll(await kustomize(lab.dir)) as K8sObject[]).filter(Boolean);
+          // the checks (k8s/checks/*/) are kustomizations of their own, built the same way
+          const checks = lab.matching(/^k8s\/checks\/[^/]+\/kustomization\.yaml$/).map((f) => f.path.replace(/\/kustomization\.yaml$/, ''));
+          const built = [await kustomize(lab.dir), ...(await Promise.all(checks.map((c) => kustomizeDir(join(lab.dir, c)))))];
+          const objects = built.flatMap((text) => (yaml.loadAll(text) as K8sObject[]).filter(Boolean));
           return { lab, objects };
         })();
         built.set(key, p);

@@ -165,7 +165,10 @@ describeE2e(
         expect(await addresses(host('pi3'))).not.toContain(badIp);
         expect(await remoteFile(host('pi3'), KEYFILE), 'the previous keyfile is back').toBe(goodKeyfile);
         expect([await remoteFile(host('pi3'), '/etc/hosts'), await remoteFile(host('pi3'), `${PI_STAGE.rootfs}/etc/hosts`)], 'and the previous /etc/hosts').toEqual(goodHosts);
-        expect(uploadedPaths(byHost(r).get('pi3'))).toContain('/etc/hosts');
+        // what the Pi rolled back is not reported as placed, and the notes say so
+        expect(uploadedPaths(byHost(r).get('pi3'))).not.toContain('/etc/hosts');
+        expect(uploadedPaths(byHost(r).get('pi3'))).not.toContain(KEYFILE);
+        expect(byHost(r).get('pi3')!.notes.join('\n')).toMatch(/^rolled back, so not in place: .*\/etc\/hosts/m);
         expect(lastAddress(lab.dir, 'pi3')).toBe(goodIp);
       } finally {
         await run('ip', ['addr', 'del', `${badIp}/24`, 'dev', group.bridge]);

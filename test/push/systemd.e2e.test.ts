@@ -19,7 +19,7 @@ import { sha256 } from '../../generator/common/text.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
 import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
 import { connectSsh, type SshRunner } from '../../drivers/base/ssh.js';
-import { cutover, type CutoverOptions, type CutoverResult, detached, retireScript, ROLLBACK_IN_PROGRESS, TIMER_ACCURACY } from '../../drivers/push/cutover.js';
+import { cutover, type CutoverOptions, type CutoverResult, detached, retireScript, ROLLBACK_IN_PROGRESS, TIMER_ACCURACY, unitDescription } from '../../drivers/push/cutover.js';
 import { upload } from '../../drivers/push/upload.js';
 import { runHandlers } from '../../drivers/push/handlers.js';
 import type { Change } from '../../drivers/push/plan.js';
@@ -92,11 +92,15 @@ describeE2e(
       if (tmp) await rm(tmp, { recursive: true, force: true });
     });
 
-    it(`every timer labgen starts has AccuracySec=${TIMER_ACCURACY} (systemd's default, 1min, fires up to a minute late), under its given name; retireScript stops them`, async () => {
+    it(`every timer labgen starts has AccuracySec=${TIMER_ACCURACY} (systemd's default, 1min, fires up to a minute late), under its given name and a one-line description; retireScript stops them`, async () => {
       const dir = `${CUTOVERS}/probe`;
       const started = await host.exec(`mkdir -p ${dir} && ${detached('labgen-apply-probe', 600_000, 'true', dir, `${dir}/log`)}`);
       expect(started.code, started.stderr).toBe(0);
-      expect(await unitProps(host, 'labgen-apply-probe.timer', ['AccuracyUSec', 'ActiveState'])).toEqual({ AccuracyUSec: TIMER_ACCURACY, ActiveState: 'active' });
+      expect(await unitProps(host, 'labgen-apply-probe.timer', ['AccuracyUSec', 'ActiveState', 'Description'])).toEqual({
+        AccuracyUSec: TIMER_ACCURACY,
+        ActiveState: 'active',
+        Description: unitDescription('labgen-apply-probe'),
+      });
       // the sleep branch's stand-in is not taken where systemd runs
       expect((await host.exec(`[ ! -e ${dir}/pids ]`)).code).toBe(0);
 

@@ -13,6 +13,7 @@ import { headlampFolder } from './headlamp.js';
 import { loggingFolder } from './logging.js';
 import { metallbFolder } from './metallb.js';
 import { monitoringFolder } from './monitoring.js';
+import { multicastCheckFolder } from './multicast-check.js';
 import { namespacesFolder } from './namespaces.js';
 import { registryFolder } from './registry.js';
 import { slurmFolder } from './slurm.js';
@@ -62,8 +63,10 @@ secrets/ holds the copies of the lab's secrets (.labgen/secrets/) its Secrets ar
 // The secrets reach k8s/ only in the folders' secrets/ files (0600, git-ignored, never in a diff).
 export function planK8s(lab: Lab, secrets: Secrets): FileSpec[] {
   const services = Object.values(FOLDERS).map((f) => f(lab, secrets)).filter((f): f is Folder => f !== undefined);
-  if (services.length === 0) return [];
+  // the checks are kustomizations of their own, applied only by `labgen check`
+  const checks = folderFiles(multicastCheckFolder(lab));
+  if (services.length === 0) return checks;
   const namespaces = namespacesFolder(services);
   const folders = namespaces ? [namespaces, ...services] : services;
-  return [rootKustomization(lab, folders), planApplyScript(lab), ...folders.flatMap(folderFiles)];
+  return [rootKustomization(lab, folders), planApplyScript(lab), ...folders.flatMap(folderFiles), ...checks];
 }

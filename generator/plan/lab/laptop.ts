@@ -1,19 +1,14 @@
 import type { Lab } from '../../model/defaults.js';
-import { vms } from '../../model/hosts.js';
-import { SECRET } from '../../secrets/paths.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { hostsBlock, hostsBlockWindows } from '../support/hosts-file.js';
 import { marker } from '../../common/quote.js';
-import { KNOWN_HOSTS, SECRETS_DIR } from '../../common/layout.js';
+import { clusterHosts, piHosts } from '../support/cluster-hosts.js';
+import { sshHostBlock } from '../support/ssh-config.js';
 
 /** laptop/: what the laptop needs to reach the lab by name: hosts files and ssh_config. */
 
-/**
- * How ssh checks a host: against the key labgen pinned for it in .labgen/known_hosts, looked up
- * by the host's name (HostKeyAlias), so the pin still matches after an IP change and whichever
- * name or address the host is reached by; an unknown or different key is refused.
- */
-const pinned = (name: string) => [`  UserKnownHostsFile ${KNOWN_HOSTS}`, `  HostKeyAlias ${name}`, '  StrictHostKeyChecking yes'];
+/** laptop/ssh_config's paths are the lab folder's own: it is used from there. */
+const asIs = (rel: string) => rel;
 
 /**
  * ssh_config, for `ssh -F laptop/ssh_config node01` from the lab folder (paths are relative to
@@ -21,28 +16,10 @@ const pinned = (name: string) => [`  UserKnownHostsFile ${KNOWN_HOSTS}`, `  Host
  * installed by provision/common.sh): the first connection is already verified.
  */
 function sshConfig(lab: Lab): string {
-  const pis = lab.pis.nodes.map((n) =>
-    [
-      `Host ${n.name} ${n.name}.${lab.domain}`,
-      `  HostName ${n.ip}`,
-      `  User ${lab.pis.user}`,
-      `  IdentityFile ${SECRETS_DIR}/${SECRET.sshKey}`,
-      '  IdentitiesOnly yes',
-      ...pinned(n.name),
-    ].join('\n'),
+  const hosts = [...piHosts(lab), ...clusterHosts(lab)].map((h) =>
+    sshHostBlock({ patterns: [h.name, `${h.name}.${lab.domain}`], hostName: h.ip, user: h.user, identityFile: h.identityFile, alias: h.name }, asIs),
   );
-  const provider = lab.cluster.provider;
-  const machines = vms(lab).map((vm) =>
-    [
-      `Host ${vm.name} ${vm.name}.${lab.domain}`,
-      `  HostName ${vm.ip}`,
-      '  User vagrant',
-      `  IdentityFile .vagrant/machines/${vm.name}/${provider}/private_key`,
-      '  IdentitiesOnly yes',
-      ...pinned(vm.name),
-    ].join('\n'),
-  );
-  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${[...pis, ...machines].join('\n\n')}\n`;
+  return `${marker('#')}\n# Use from the lab folder: ssh -F laptop/ssh_config NODE\n\n${hosts.join('\n\n')}\n`;
 }
 
 export function planLaptop(lab: Lab): FileSpec[] {

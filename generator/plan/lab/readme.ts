@@ -3,6 +3,7 @@ import { serviceAddresses, vms } from '../../model/hosts.js';
 import { type FileSpec, MODE } from '../file-spec.js';
 import { apiEndpoint } from '../vm/kubeadm-config.js';
 import { render } from '../support/render.js';
+import { CNI_MULTICAST } from '../support/cni-multicast.js';
 
 /** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
 const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
@@ -36,6 +37,7 @@ export function planLabReadme(lab: Lab): FileSpec[] {
     services: serviceAddresses(lab),
     apiEndpoint: apiEndpoint(lab),
     prefix: lab.network.subnet.split('/')[1],
+    cniMulticast: CNI_MULTICAST[lab.cluster.cni].note,
   };
   return [{ path: 'README.md', contents: render('README.md', data), mode: MODE.file, kind: 'doc' }];
 }

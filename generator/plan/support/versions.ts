@@ -175,6 +175,12 @@ export const UPSTREAM = {
     sftp: 'lscr.io/linuxserver/openssh-server:10.3_p1-r1-ls238',
     /** dnsmasq as a TFTP-only server: --tftp-single-port works through kube-proxy's NAT */
     tftp: 'docker.io/4km3/dnsmasq:2.90-r3',
+    /**
+     * `labgen check multicast`'s sender and receiver: Python's socket module joins a group and
+     * sends to it with nothing installed (the official image, multi-arch; tag from
+     * docker-library/official-images library/python: 3.13.9-alpine3.22, the small variant)
+     */
+    multicastCheck: 'docker.io/library/python:3.13.9-alpine3.22',
   },
   /**
    * Base of the in-cluster slurmctld image, per Pi OS release: slurmctld comes from the same

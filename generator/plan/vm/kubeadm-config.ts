@@ -4,6 +4,7 @@ import type { FileSpec } from '../file-spec.js';
 import { MODE } from '../file-spec.js';
 import { marker } from '../../common/quote.js';
 import { toYaml } from '../support/yaml.js';
+import { API_PORT } from '../support/cluster-ports.js';
 
 /**
  * provision/kubeadm/<vm>.yaml: kubeadm's v1beta4 config for each VM. The control plane gets
@@ -12,7 +13,6 @@ import { toYaml } from '../support/yaml.js';
  */
 
 const KUBEADM = 'kubeadm.k8s.io/v1beta4';
-export const API_PORT = 6443;
 export const JOIN_KUBECONFIG = '/vagrant/.labgen/secrets/join.kubeconfig';
 const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
