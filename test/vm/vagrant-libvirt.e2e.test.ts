@@ -13,8 +13,9 @@
  *
  * One bed for the whole file, the checks in order, each starting where the last left the lab:
  * first up, a second up that does nothing, a VM powered off and brought back alone, a provisioning
- * step that fails on one VM, the up that resumes. Slow (TCG guests): bed.log in the bed's folder
- * has every vagrant and labgen line with its time (LABGEN_VMBED_KEEP=1 keeps the folder).
+ * step that fails on one VM, the up that resumes. About 8 minutes of TCG guests (plus the box's
+ * build when its recipe changed): bed.log in the bed's folder has every vagrant and labgen line
+ * with its time (LABGEN_VMBED_KEEP=1 keeps the folder).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
