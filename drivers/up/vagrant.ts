@@ -19,12 +19,15 @@ export const SSH_SILENT = 'nothing on stderr (what it printed on stdout is not s
 
 const shown = (args: string[]) => ['vagrant', ...args].join(' ');
 
-/** Why a command failed: the script's last lines, then Vagrant's own message (unless it only points at them); else stderr. */
+/** A frame of a Ruby backtrace: when vagrant or a plugin crashes, stderr has the exception's message, then dozens of these. */
+const RUBY_FRAME = /^\s+from \S+:\d+:in /;
+
+/** Why a command failed: the script's last lines, then Vagrant's own message (unless it only points at them); else stderr, without a backtrace's frames. */
 export function failureTail(run: Pick<MachineRun, 'output' | 'error'>, stderr: string): string {
   const err = run.error;
   const said = err && !SCRIPT_FAILED.test(err.message) ? err.message : '';
   const text = [tail(run.output.join('\n')), said].filter(Boolean).join('\n');
-  return text ? tail(text, 12) : tail(stderr);
+  return text ? tail(text, 12) : tail(stderr.split('\n').filter((l) => !RUBY_FRAME.test(l)).join('\n'));
 }
 
 export class Vagrant {

@@ -252,7 +252,7 @@ describeE2e(
       const w = host(W1);
       expect(await w.readFile('/etc/apt/sources.list.d/kubernetes.list')).toContain('https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /');
       const apt = (await calls(w, /^apt-(get|mark) /)).map((c) => c.line);
-      expect(apt).toContain('apt-get install -y -q kubelet kubeadm kubectl');
+      expect(apt).toContain('apt-get install -y -q --allow-downgrades kubelet=1.37.* kubeadm=1.37.* kubectl=1.37.*');
       expect(apt).toContain('apt-mark hold kubelet kubeadm kubectl');
       expect((await calls(w, /^swapoff /)).map((c) => c.line)).toEqual(['swapoff -a']);
       expect(existsSync('/etc/apt/sources.list.d/kubernetes.list')).toBe(false);

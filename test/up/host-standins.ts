@@ -92,6 +92,17 @@ installs "$@" | while read -r a; do
 done
 `;
 
+/** apt-mark: hold/unhold kept in the stand-in's state, showhold answers from it (dpkg's selections are this machine's). */
+const APT_MARK = `${HEAD("apt-mark (holds kept apart from this machine's dpkg selections)")}log "apt-mark $*"
+holds="$state/apt-holds"; touch "$holds"
+cmd=$1; shift
+case $cmd in
+  hold) for p; do grep -qx "$p" "$holds" || echo "$p" >>"$holds"; done ;;
+  unhold) for p; do grep -vx "$p" "$holds" >"$holds.new" || true; mv "$holds.new" "$holds"; done ;;
+  showhold) if [ $# -eq 0 ]; then sort "$holds"; else for p; do grep -x "$p" "$holds" || true; done; fi ;;
+esac
+`;
+
 const RECORDER = (cmd: string, why: string) => `${HEAD(`${cmd} (${why})`)}log "${cmd} $*"
 `;
 
@@ -174,7 +185,7 @@ export function hostStandIns(o: { admin: string; releaseKey: string; containerdV
     [sbin('kubectl')]: exe(KUBECTL),
     [sbin('curl')]: exe(CURL),
     [sbin('apt-get')]: exe(APT_GET),
-    [sbin('apt-mark')]: exe(RECORDER('apt-mark', 'holds nothing here')),
+    [sbin('apt-mark')]: exe(APT_MARK),
     [sbin('swapon')]: exe(SWAPON),
     [sbin('swapoff')]: exe(SWAPOFF),
     [sbin('sysctl')]: exe(RECORDER('sysctl', "the sysctls are this machine's kernel's")),

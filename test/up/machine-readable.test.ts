@@ -120,6 +120,14 @@ describe('a provisioning run (lines as Vagrant writes them)', () => {
     expect(run.output).toEqual([]);
   });
 
+  it('vagrant crashed (a Ruby exception on stderr): the tail is its message, not the backtrace under it', () => {
+    const run = new MachineRun('k8s');
+    const frames = Array.from({ length: 30 }, (_, i) => `\tfrom /usr/share/rubygems-integration/all/gems/vagrant-2.3.4/lib/vagrant/action/warden.rb:${40 + i}:in \`call'`);
+    const message = "/usr/share/rubygems-integration/all/gems/fog-libvirt-0.9.0/lib/fog/libvirt/requests/compute/vm_action.rb:7:in `create': Call to virDomainCreateWithFlags failed: internal error: Process exited prior to exec (Libvirt::Error)";
+    const t = failureTail(run, [message, ...frames, ''].join('\n'));
+    expect(t).toBe(message);
+  });
+
   it('with no machine-readable error and no output, stderr is the tail', () => {
     const run = new MachineRun('k8s');
     run.line('Vagrant failed to initialize at a very early stage:');

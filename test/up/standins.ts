@@ -203,13 +203,18 @@ users:
 `;
 }
 
-/** The stand-ins and their folder; `plugins`: what `vagrant plugin list` prints (default: the real capture with vagrant-libvirt). */
-export function standInBed(o: { admin: string; plugins?: string; notReady?: number; home?: string }): StandInBed {
+/**
+ * The stand-ins and their folder; `plugins`: what `vagrant plugin list` prints (default: the real
+ * capture with vagrant-libvirt); `only`: the stand-ins on PATH (default both; the VM test bed runs
+ * the real vagrant and only kubectl stands in, for the cluster the laptop cannot reach).
+ */
+export function standInBed(o: { admin: string; plugins?: string; notReady?: number; home?: string; only?: ('vagrant' | 'kubectl')[] }): StandInBed {
   const dir = mkdtempSync(join(tmpdir(), 'labgen-up-standin-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   mkdirSync(join(dir, 'state'));
-  for (const [name, text] of [['vagrant', VAGRANT], ['kubectl', KUBECTL]] as const) {
+  const only = o.only ?? ['vagrant', 'kubectl'];
+  for (const [name, text] of ([['vagrant', VAGRANT], ['kubectl', KUBECTL]] as const).filter(([n]) => only.includes(n))) {
     writeFileSync(join(bin, name), text);
     chmodSync(join(bin, name), 0o755);
   }

@@ -20,6 +20,7 @@ import { pauseImage, UPSTREAM } from '../../generator/plan/support/versions.js';
 import { generatedLabCache, type LabOverrides, planLab } from '../support/generated.js';
 import { checkKubeadmConfig } from '../support/kubeadm-api.js';
 import { describeE2e, onPath } from '../support/prereq.js';
+import { tomlTables } from '../support/containerd-config.js';
 
 // ---------------------------------------------------------------------------------------------
 // the labs: both examples, and variants of each
@@ -280,23 +281,6 @@ const CONFIG_V2 = 'provision/files/etc/containerd/config-v2.toml';
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
 const IMAGES = "plugins.'io.containerd.cri.v1.images'";
 const RUNTIME = "plugins.'io.containerd.cri.v1.runtime'";
-
-/** `containerd config dump` output as {table header: {key: raw value}} (its dump is flat key = value per table). */
-function tomlTables(text: string): Map<string, Map<string, string>> {
-  const tables = new Map<string, Map<string, string>>([['', new Map()]]);
-  let current = tables.get('')!;
-  for (const line of contentLines(text, /^#/)) {
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = new Map();
-      tables.set(header[1]!, current);
-      continue;
-    }
-    const kv = /^([A-Za-z0-9_."'-]+)\s*=\s*(.*)$/.exec(line);
-    if (kv) current.set(kv[1]!, kv[2]!);
-  }
-  return tables;
-}
 
 /** the variants, and the minimal lab at every Kubernetes minor (config-v2.toml is planned only where a 1.7 fits) */
 const CONTAINERD_LABS: Variant[] = [

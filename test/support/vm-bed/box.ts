@@ -15,6 +15,14 @@ import { runLogged, tail } from './proc.js';
 /** The box's name in Vagrant (`config.vm.box`, lab.yaml's cluster.box). */
 export const VM_BED_BOX = 'labgen-vmbed';
 
+/**
+ * The Kubernetes minor a lab on the bed pins (lab.yaml's cluster.kubernetesVersion), and the
+ * version of the box's kubeadm, kubelet and kubectl stand-ins: the newest minor that the box's
+ * containerd fits. The box's containerd is Debian's newest (sid's 2.1), and containerd's table
+ * (versions.ts) starts 1.36 and 1.37 at 2.2.0; 1.35 lists the 2.1 line.
+ */
+export const VM_BED_KUBERNETES = '1.35';
+
 const RECIPE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'box');
 
 /** Every file the box is made from, sorted (the stand-ins included). */
@@ -27,6 +35,7 @@ function recipeFiles(dir = RECIPE_DIR): string[] {
 /** sha256 over the recipe's file names and contents (the first 16 hex digits). */
 export function recipeHash(): string {
   const h = createHash('sha256');
+  h.update(`kubernetes ${VM_BED_KUBERNETES}\0`);
   for (const f of recipeFiles()) h.update(`${f.slice(RECIPE_DIR.length)}\0`).update(readFileSync(f)).update('\0');
   return h.digest('hex').slice(0, 16);
 }
@@ -49,7 +58,7 @@ export async function ensureBox(log: string): Promise<string> {
   // the lock: whoever holds it builds, the others find the box when they get it
   const r = await runLogged(
     'flock',
-    [join(cache, `${key}.lock`), 'sh', '-c', 'test -f "$1" || bash "$2" "$1"', 'build-box', box, join(RECIPE_DIR, 'build-box.sh')],
+    [join(cache, `${key}.lock`), 'sh', '-c', 'test -f "$1" || bash "$2" "$1" "$3"', 'build-box', box, join(RECIPE_DIR, 'build-box.sh'), VM_BED_KUBERNETES],
     { logFile: log, timeoutMs: 20 * 60_000 },
   );
   if (r.code !== 0 || !existsSync(box)) throw new Error(`building the test box failed (exit ${r.code}); see ${log}:\n${tail(r.output)}`);

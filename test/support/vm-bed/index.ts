@@ -54,7 +54,7 @@ export function vmBedNeeds(): Needs {
     root: true,
     commands: [
       'vagrant', 'virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mmdebstrap', 'mke2fs', 'dpkg-deb',
-      'gpg', 'flock', 'ip', 'iptables', 'iptables-save', 'ssh',
+      'apt-get', 'flock', 'unshare', 'mount', 'ip', 'iptables', 'iptables-save', 'ssh',
     ],
   };
 }

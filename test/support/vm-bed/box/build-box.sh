@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# build-box.sh OUT.box: the labgen test box, a Debian 12 (bookworm) Vagrant box for libvirt, made
-# from Debian's packages with mmdebstrap (from this machine's Debian mirror), as root.
+# build-box.sh OUT.box KUBERNETES: the labgen test box, a Debian 12 (bookworm) Vagrant box for
+# libvirt, made from Debian's packages with mmdebstrap (from this machine's Debian mirror), as root.
+# KUBERNETES is the minor (e.g. 1.35) the stand-ins' packages are versioned as: the one the test labs pin.
 #
 # What a lab VM needs offline (the test VMs have no network beyond the test machine): systemd,
 # openssh-server, sudo, a `vagrant` user with Vagrant's insecure public key (vagrant swaps it for a
 # key of its own on the first `vagrant up`), ifupdown + dhclient (what Vagrant's Debian guest
 # plugin configures when neither netplan nor networkd is there), the cloud kernel with its
-# initramfs, and every package provision/common.sh installs, already installed. Kubernetes'
-# kubeadm, kubelet and kubectl cannot be had here: stand-ins of those names (standin/, packaged
-# as kubeadm, kubelet and kubectl so dpkg and apt see them installed), and a stand-in for the
-# Kubernetes apt repository's key.
+# initramfs, and every package provision/common.sh installs, already installed. containerd is
+# Debian sid's (2.x, a .deb that installs on bookworm): Debian 12's own 1.6 fits no Kubernetes that
+# labgen pins, and the VMs cannot reach Docker's repository, which labgen-containerd would install
+# containerd.io from. Kubernetes' kubeadm, kubelet and kubectl cannot be had here: stand-ins of
+# those names (standin/, packaged as kubeadm, kubelet and kubectl at KUBERNETES.0 so dpkg and apt
+# see the pinned version installed).
 set -euo pipefail
-out=$1
+out=$1 kubernetes=$2
 here=$(cd "$(dirname "$0")" && pwd)
 pubkey=$(dpkg -L vagrant | grep '/keys/vagrant\.pub$' | head -n 1)
 [ -r "$pubkey" ] || { echo "build-box.sh: no keys/vagrant.pub in the vagrant package" >&2; exit 1; }
@@ -20,8 +23,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/labgen-box-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work" # apt's _apt user downloads into it
 
-# the stand-ins as packages, at the version of the lab's default Kubernetes minor
-version=1.37.0-0labgen.standin
+# the stand-ins as packages, at the pinned Kubernetes minor
+version=$kubernetes.0-0labgen.standin
 for pkg in kubeadm kubelet kubectl; do
   root=$work/deb-$pkg
   install -d "$root/DEBIAN" "$root/usr/bin"
@@ -38,6 +41,9 @@ CONTROL
   dpkg-deb --root-owner-group --build "$root" "$work/$pkg.deb" >/dev/null
 done
 
+# containerd 2.x, with the runc of bookworm it depends on
+containerd_deb=$("$here/debian-deb.sh" sid containerd "$work")
+
 # Debian's mirror as this machine's apt has it (deb822 .sources or one-line .list entries)
 mirrors=()
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
@@ -49,8 +55,8 @@ done
 packages=(
   systemd-sysv udev dbus kmod iproute2 ifupdown isc-dhcp-client openssh-server sudo procps
   linux-image-cloud-amd64 initramfs-tools
-  # what provision/common.sh installs
-  containerd runc apt-transport-https ca-certificates curl gpg nfs-common
+  # what provision/common.sh installs (containerd: sid's, below)
+  runc apt-transport-https ca-certificates curl gpg nfs-common
   # the kubeadm stand-in makes real certificates
   openssl
 )
@@ -60,8 +66,8 @@ mmdebstrap --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --customize-hook="copy-in $work/kubeadm.deb $work/kubelet.deb $work/kubectl.deb /tmp" \
-  --customize-hook='chroot "$1" dpkg -i /tmp/kubeadm.deb /tmp/kubelet.deb /tmp/kubectl.deb && rm "$1"/tmp/kube*.deb' \
+  --customize-hook="copy-in $work/kubeadm.deb $work/kubelet.deb $work/kubectl.deb $containerd_deb /tmp" \
+  --customize-hook='chroot "$1" sh -c "dpkg -i /tmp/*.deb && rm /tmp/*.deb"' \
   --customize-hook="$here/customize.sh \"\$1\" '$pubkey'" \
   bookworm "$rootfs" "${mirrors[@]}"
 

@@ -12,17 +12,19 @@ echo 'vagrant ALL=(ALL) NOPASSWD:ALL' >"$root/etc/sudoers.d/vagrant"
 chmod 0440 "$root/etc/sudoers.d/vagrant"
 echo 'UseDNS no' >"$root/etc/ssh/sshd_config.d/vagrant.conf"
 
-# host keys are made on each VM's first boot, not shared by every VM of the box
+# host keys are made on each VM's first boot, not shared by every VM of the box: ed25519 only
+# (labgen pins and installs an ed25519 key; an RSA key takes long to make under TCG)
 rm -f "$root"/etc/ssh/ssh_host_*
+echo 'HostKey /etc/ssh/ssh_host_ed25519_key' >"$root/etc/ssh/sshd_config.d/labgen-box-host-key.conf"
 cat >"$root/etc/systemd/system/labgen-box-host-keys.service" <<'UNIT'
 [Unit]
-Description=SSH host keys of this VM (labgen test box)
+Description=SSH host key of this VM (labgen test box)
 Before=ssh.service
 ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/ssh-keygen -A
+ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
 
 [Install]
 WantedBy=multi-user.target
@@ -46,10 +48,4 @@ IFACES
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
 
-# stand-in for the Kubernetes apt repository's key (common.sh fetches it when it is missing)
-install -d -m 0755 "$root/etc/apt/keyrings"
-gpg_home=$(mktemp -d)
-gpg --homedir "$gpg_home" --batch --quiet --passphrase '' --quick-generate-key 'labgen stand-in for the Kubernetes apt repository <labgen@invalid>' ed25519 sign never
-gpg --homedir "$gpg_home" --batch --export >"$root/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
-rm -rf "$gpg_home"
 inside apt-get clean
