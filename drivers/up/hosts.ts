@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { shellQuote as q } from '../../generator/common/quote.js';
@@ -9,19 +8,19 @@ import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/mode
 import { APPLY_SCRIPT, CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { BASTION } from '../../generator/plan/support/cluster-hosts.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
-import { API_PORT } from '../../generator/plan/support/cluster-ports.js';
 import { SECRET } from '../../generator/secrets/paths.js';
-import { commandOutcome, failureOf, type StepError } from '../base/failure.js';
-import { fingerprint, type KnownHostsFile } from '../base/known-hosts.js';
+import { commandOutcome, failureOf } from '../base/failure.js';
+import type { KnownHostsFile } from '../base/known-hosts.js';
 import { LocalRunner } from '../base/local.js';
 import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
-import { ConnectError, connectSsh, HostKeyError, hostKeyOf, localForward, type SshRunner } from '../base/ssh.js';
+import { ConnectError, type SshRunner } from '../base/ssh.js';
 import { changes, type DesiredFile } from '../push/plan.js';
 import { readRemoteState } from '../push/remote-state.js';
 import { upload } from '../push/upload.js';
 import { applyK8s, clusterSlot, waitReady } from './cluster.js';
-import { ADMIN_KUBECONFIG, saveAdmin, throughTunnel } from './kubeconfig.js';
+import { HostReach, type Tunnel } from './reach.js';
+import { ADMIN_KUBECONFIG, saveAdmin } from './kubeconfig.js';
 import { decisionsSince, type FileNow, type UpPlan } from './plan.js';
 import { readUpState, type UpState, writeUpState } from './state.js';
 import { mergeAdmin, type UpResult, type UpTiming, type VmResult } from './up.js';
@@ -71,11 +70,6 @@ export interface HostsUpInput {
   mergeInto?: string;
 }
 
-/** A host's key was not confirmed (no terminal and no --fingerprint, or a wrong one): nothing sent. */
-class TrustError extends Error implements StepError {
-  readonly step = 'host key';
-}
-
 /** Where a host keeps what of the lab folder it needs. */
 const onHost = (path: string) => `${EXISTING_LAB_ROOT}/${path}`;
 const JOIN = `${SECRETS_DIR}/join.kubeconfig`;
@@ -111,12 +105,12 @@ class HostsRun {
   private progress!: Progress;
   private readonly local: LocalRunner;
   private readonly state: UpState;
-  private readonly open: SshRunner[] = [];
-  private bastion?: SshRunner;
+  private readonly reach: HostReach;
 
   constructor(private readonly o: HostsUpInput) {
     this.local = new LocalRunner({ cwd: o.labDir, ...(o.env ? { env: o.env } : {}) });
     this.state = readUpState(o.labDir);
+    this.reach = new HostReach({ ...o, connectTimeoutMs: o.timing.connectTimeoutMs, command: 'labgen up' });
   }
 
   async run(): Promise<UpResult> {
@@ -144,8 +138,7 @@ class HostsRun {
       this.merge(result);
     } finally {
       await this.progress.end();
-      for (const r of this.open) r.close();
-      this.bastion?.close();
+      this.reach.close();
       this.local.close();
     }
     result.ok = result.vms.every((r) => r.ok) && result.cluster.ok;
@@ -165,7 +158,7 @@ class HostsRun {
       const b = ssh.bastion;
       this.progress.start(BASTION, `connecting to ${b.address}`);
       try {
-        this.bastion = await this.connect(BASTION, b.address, b.user ?? ssh.user);
+        await this.reach.openBastion();
         this.progress.done(BASTION, 'connected');
       } catch (e) {
         const f = failureOf(e, BASTION, 'connect');
@@ -176,10 +169,9 @@ class HostsRun {
     }
     const remotes = new Map<string, SshRunner>();
     const one = async (h: Vm) => {
-      this.progress.start(h.name, `connecting to ${h.ip}${this.bastion ? ` through ${BASTION}` : ''}`);
+      this.progress.start(h.name, `connecting to ${h.ip}${this.reach.bastion ? ` through ${BASTION}` : ''}`);
       try {
-        const r = await this.connect(h.name, h.ip, ssh.user);
-        this.open.push(r);
+        const r = await this.reach.connect(h.name, h.ip);
         remotes.set(h.name, r);
       } catch (e) {
         this.fail(results.get(h.name)!, e, 'connect');
@@ -190,39 +182,6 @@ class HostsRun {
     // on a terminal one at a time: each may ask about its key
     await pool(hosts, this.o.confirmKey ? 1 : 16, one);
     return remotes;
-  }
-
-  /** Connected with the lab key, the host key checked against the pins; a first contact's key confirmed and pinned first. */
-  private async connect(node: string, address: string, user: string): Promise<SshRunner> {
-    const { o } = this;
-    const open = () =>
-      connectSsh({ node, address, user, privateKey: o.privateKey, knownHosts: o.knownHosts, trustNew: false, record: false, timeoutMs: o.timing.connectTimeoutMs, ...(this.bastion && node !== BASTION ? { via: this.bastion } : {}) });
-    try {
-      return await open();
-    } catch (e) {
-      if (!(e instanceof HostKeyError && e.verdict.status === 'unknown')) throw e;
-    }
-    // first contact: the key it presents (nothing sent) is shown and confirmed, then pinned;
-    // the connection that follows is checked against that pin, so a key swapped meanwhile is refused
-    const key = await hostKeyOf({ node, address, type: 'ssh-ed25519', timeoutMs: o.timing.connectTimeoutMs, ...(this.bastion && node !== BASTION ? { via: this.bastion } : {}) });
-    await this.confirm(node, address, fingerprint(key));
-    o.knownHosts.pin([node, address], key);
-    return open();
-  }
-
-  private async confirm(node: string, address: string, fp: string): Promise<void> {
-    const given = this.o.fingerprints.get(node);
-    const who = `${node} (${address})`;
-    if (given !== undefined) {
-      if (given !== fp) throw new TrustError(`${who} presents the host key ssh-ed25519 ${fp}, not the --fingerprint ${given}; refused: nothing was sent to it`);
-      return;
-    }
-    if (!this.o.confirmKey)
-      throw new TrustError(
-        `${who} presents the host key ssh-ed25519 ${fp}, which the lab has not pinned, and there is no terminal to confirm it on; refused: nothing was sent to it. ` +
-          `On the host, \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` prints its key: if it is ${fp}, run labgen up --fingerprint ${node}=${fp}`,
-      );
-    if (!(await this.o.confirmKey(node, address, fp))) throw new TrustError(`${who} presents the host key ssh-ed25519 ${fp}: not confirmed; refused: nothing was sent to it`);
   }
 
   // ---- provisioning ------------------------------------------------------------------------
@@ -342,8 +301,14 @@ class HostsRun {
     }
     this.progress.start(c.slot, 'nodes Ready');
     let current = 'nodes Ready';
-    const tunnel = await this.apiTunnel(hosts, kubeconfig, c);
-    if (tunnel === null) return;
+    let tunnel: Tunnel | undefined;
+    try {
+      tunnel = await this.reach.apiTunnel(kubeconfig);
+    } catch (e) {
+      c.failures.push(failureOf(e, c.slot, 'API tunnel'));
+      this.progress.done(c.slot, 'failed', c.failures[0]!.message);
+      return;
+    }
     const kc = tunnel?.kubeconfig ?? kubeconfig;
     try {
       const nodes = hosts.map((h) => h.name);
@@ -365,34 +330,6 @@ class HostsRun {
       this.progress.done(c.slot, 'failed', c.failures[0]!.message);
     } finally {
       tunnel?.close();
-    }
-  }
-
-  /**
-   * Through a bastion the API is reachable only from there: kubectl here goes through a local
-   * forward to the control plane's :6443, with a kubeconfig of its own (0600, removed after) that
-   * names the forward and still checks the API's certificate for api.<domain>. Undefined: no
-   * bastion, the admin kubeconfig as it is; null: the tunnel failed (recorded).
-   */
-  private async apiTunnel(hosts: Vm[], kubeconfig: string, c: UpResult['cluster']): Promise<{ kubeconfig: string; close: () => void } | undefined | null> {
-    if (!this.bastion) return undefined;
-    const cp = hosts.find((h) => h.role === 'control-plane')!;
-    try {
-      const fwd = await localForward(this.bastion, cp.ip, API_PORT);
-      const dir = mkdtempSync(join(tmpdir(), 'labgen-api-'));
-      const file = join(dir, 'kubeconfig');
-      writeFileSync(file, throughTunnel(readFileSync(kubeconfig, 'utf8'), `https://127.0.0.1:${fwd.port}`, `${API_HOST}.${this.o.lab.domain}`), { mode: 0o600 });
-      return {
-        kubeconfig: file,
-        close: () => {
-          fwd.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (e) {
-      c.failures.push(failureOf(e, c.slot, 'API tunnel'));
-      this.progress.done(c.slot, 'failed', c.failures[0]!.message);
-      return null;
     }
   }
 
