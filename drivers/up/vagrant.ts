@@ -1,6 +1,6 @@
 import { shellQuote } from '../../generator/common/quote.js';
 import { CommandError, tail } from '../base/failure.js';
-import type { ExecResult, Runner } from '../base/runner.js';
+import { type ExecOptions, type ExecResult, type Runner, runChecked } from '../base/runner.js';
 import { errorExit, MachineRun, parseLines, pluginsOf, statesOf, type VagrantEvent } from './machine-readable.js';
 
 /**
@@ -74,4 +74,32 @@ export class Vagrant {
     if (r.code !== 0) throw new CommandError(vm, step, shown(['ssh', vm, '-c', `'${command}'`]), r.code, tail(r.stderr) || SSH_SILENT);
     return r.stdout;
   }
+
+  /** The VM as a Runner, its scripts run as root (the day-2 commands' steps run on a VM or an existing host alike). */
+  on(vm: string): Runner {
+    return new VmRunner(vm, this.runner);
+  }
+}
+
+/**
+ * A VM through `vagrant ssh VM -c`, as root (sudo: Vagrant's user has it without a password).
+ * stdin goes through to the command (vagrant execs ssh, which carries it), so a script can be
+ * fed from this machine and not read from the synced folder, whatever its kind.
+ */
+class VmRunner implements Runner {
+  constructor(
+    readonly host: string,
+    private readonly local: Runner,
+  ) {}
+
+  exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const command = `sudo sh -c ${shellQuote(script)}`;
+    return this.local.exec(['vagrant', 'ssh', this.host, '--no-tty', '-c', command].map(shellQuote).join(' '), opts);
+  }
+
+  run(step: string, command: string, script: string, opts?: ExecOptions): Promise<string> {
+    return runChecked(this, step, command, script, opts);
+  }
+
+  close(): void {}
 }

@@ -18,6 +18,8 @@ export interface GenerateOptions extends OpenOptions {
   lab: string;
   dryRun?: boolean;
   check?: boolean;
+  /** cluster hosts `labgen node remove` took out of the cluster already: the next steps name nothing for them */
+  left?: readonly string[];
 }
 
 /** How generate talks to the user (lines, and the conflict questions); tests pass their own. */
@@ -86,7 +88,7 @@ export async function generate(opts: GenerateOptions, io: GenerateIo = {}): Prom
   for (const line of [...decisionLines(decisions, tty), ...debrisLines(f.debris, 'removed')]) out(line);
   out(`wrote ${result.written.length}, removed ${result.removed.length}: ${header2}`);
   for (const left of result.leftovers) err(`labgen: warning: could not remove ${left}, left by an interrupted run; the next run tries again`);
-  for (const line of impactLines(impact(decisions), tty)) out(line);
+  for (const line of impactLines(impact(decisions, new Set(opts.left)), tty)) out(line);
   return EXIT.ok;
 }
 

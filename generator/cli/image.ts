@@ -5,6 +5,7 @@ import { checkInputs, type ImageResult, makeImages } from '../../drivers/image/i
 import { loadImageJobs } from '../../drivers/image/jobs.js';
 import { type Io, ioOf } from '../common/io.js';
 import { EXIT, LabgenError } from '../errors.js';
+import { promptConfirm } from './confirm.js';
 
 /** `labgen image NODE... --base IMG`: per Pi, an image that boots into its lab identity (drivers/image/ does the work). */
 
@@ -19,17 +20,6 @@ export interface ImageCommandOptions {
   io?: Partial<Io>;
   /** for in-process callers: the question before a card is written (default: an @inquirer/prompts confirm) */
   confirm?: (message: string) => Promise<boolean>;
-}
-
-/** Asks on the terminal; Ctrl+C is a no. */
-async function promptConfirm(message: string): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
-  try {
-    return await confirm({ message, default: false });
-  } catch (e) {
-    if ((e as Error)?.name === 'ExitPromptError') return false;
-    throw e;
-  }
 }
 
 export async function imageCommand(nodes: string[], opts: ImageCommandOptions): Promise<number> {

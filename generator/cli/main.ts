@@ -31,6 +31,9 @@ Examples:
   labgen export --ansible              exports/ansible/: a kubespray-style inventory and its ssh_config
   labgen export --terraform            exports/terraform/: the VMs on OpenStack (main.tf, variables.tf)
   labgen check multicast               send multicast from one pod to another on another node: pass or fail
+  labgen node add k8s-worker2          one worker more: lab.yaml, the lab folder, then up (it joins)
+  labgen node remove k8s-worker2       drain, delete, kubeadm reset (a VM destroyed), then out of lab.yaml
+  labgen reset                         kubeadm reset on every host (asks first); labgen up makes a new cluster
 
 Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 conflict (hand-edited files, nothing written).`;
 
@@ -180,6 +183,57 @@ function program(): Command {
     .action(async (opts) => {
       const { upCommand } = await import('./up.js');
       process.exitCode = await upCommand(opts);
+    });
+
+  // ---- day 2 (issue #14): a worker more or less, the cluster taken down; VMs and existing hosts alike
+  const fingerprints = (v: string, all: string[] | undefined) => [...(all ?? []), v];
+  const node = cli.command('node').description('add a worker to the lab and the cluster, or take one out of both (VMs or existing hosts)');
+  node
+    .command('add')
+    .argument('<name>', 'the new worker: with VMs the next number (k8s-worker2 after k8s-worker1); with existing hosts any free name')
+    .description('add a worker to lab.yaml (its comments kept), regenerate the lab folder, then labgen up: it joins the cluster')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--ip <address>', "cluster.provider existing: the host's address")
+    .option('--disk <device>', 'cluster.provider existing: its data disk, prepared and mounted for containerd and kubelet (cluster.workers.hosts[].disk)')
+    .option('--no-up', 'only lab.yaml and the lab folder; labgen up later brings it in')
+    .option('--fingerprint <SHA256:…>', "cluster.provider existing: the new host's key, confirming it at first contact (as labgen up takes it)", fingerprints)
+    .option('--merge-kubeconfig', 'as labgen up --merge-kubeconfig')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 up failed (lab.yaml has the worker: labgen up again resumes), 2 bad input (nothing changed),' +
+        '\n3 a file of the lab folder was edited by hand (nothing changed).' +
+        '\n\nExamples:\n  labgen node add k8s-worker2\n  labgen node add gpu1 --ip 10.0.0.21 --fingerprint SHA256:…',
+    )
+    .action(async (name, opts) => {
+      const { nodeAdd } = await import('./node.js');
+      process.exitCode = await nodeAdd(name, opts);
+    });
+  node
+    .command('remove')
+    .argument('<name>', 'the worker to take out: with VMs the last one')
+    .description('drain and delete the node, kubeadm reset on it (a VM is destroyed), then take it out of lab.yaml and the lab folder')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--yes', 'do not ask first (needed without a terminal)')
+    .option('--force', 'go past a step that fails on the host (it is down, or gone for good)')
+    .addHelpText(
+      'after',
+      '\nOn a terminal it asks first. Exit codes: 0 ok, 1 a step failed (lab.yaml still lists the worker), 2 bad input' +
+        '\n(nothing done), 3 a file of the lab folder was edited by hand (nothing done).' +
+        '\n\nExamples:\n  labgen node remove k8s-worker1\n  labgen node remove gpu1 --yes --force',
+    )
+    .action(async (name, opts) => {
+      const { nodeRemove } = await import('./node.js');
+      process.exitCode = await nodeRemove(name, opts);
+    });
+  cli
+    .command('reset')
+    .description('take the cluster down: kubeadm reset on every host (workers first), the hosts kept; labgen up then makes a new cluster')
+    .option('--lab <file>', 'the lab file; its folder is the lab folder', 'lab.yaml')
+    .option('--yes', 'do not ask first (needed without a terminal)')
+    .addHelpText('after', '\nOn a terminal it asks first. Exit codes: 0 ok, 1 a host failed (the others were reset), 2 bad input.\n\nExample:\n  labgen reset --yes')
+    .action(async (opts) => {
+      const { resetCommand } = await import('./node.js');
+      process.exitCode = await resetCommand(opts);
     });
 
   // ---- check (issue #14): checks of the running cluster

@@ -93,6 +93,8 @@ const isChange = (d: Decision): d is Decision & { action: Change } => d.action =
 interface Ctx {
   all: Decision[];
   changed: (ChangedFile & { kind: FileKind })[];
+  /** cluster hosts a day-2 command took out of the cluster already (`labgen node remove`): nothing left to do for them */
+  left: ReadonlySet<string>;
 }
 
 /** Hosts of `kind` among planned files, and which of them are new (every planned file created) or gone. */
@@ -127,7 +129,8 @@ function piGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
 }
 
 function vmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
-  const { fresh, gone, running } = hostSets(ctx, 'vm');
+  const { fresh, running } = hostSets(ctx, 'vm');
+  const gone = hostSets(ctx, 'vm').gone.filter((h) => !ctx.left.has(h));
   const shared = files.filter((f) => !f.host);
   const own = sorted(files.filter((f) => f.host && running(f.host)).map((f) => f.host!));
   const reload = files.some((f) => f.path === 'Vagrantfile' && f.action === 'update');
@@ -142,8 +145,9 @@ function vmGroup(ctx: Ctx, files: ChangedFile[]): ImpactGroup {
     if (reload) notes.push('the Vagrantfile changed: addresses, CPUs and memory take a VM restart');
   }
   if (ssh) {
-    // labgen up does not remove an existing host from the cluster (yet): the commands are the user's
-    for (const h of gone) notes.push(`${h} left the lab: take it out of the cluster yourself: \`kubectl delete node ${h}\`, then \`kubeadm reset\` on the host`);
+    // labgen up does not take an existing host out of the cluster (labgen node remove does, while lab.yaml names it)
+    for (const h of gone)
+      notes.push(`${h} left the lab: take it out of the cluster: \`kubectl delete node ${h}\`, then \`kubeadm reset\` on the host (\`labgen node remove ${h}\` does both and edits lab.yaml, run before lab.yaml loses it)`);
     return { kind: 'vm', actions, notes, hosts, files };
   }
   for (const h of gone) {
@@ -191,13 +195,13 @@ function staleNotes(decisions: readonly Decision[], kind: FileKind): string[] {
     .map((d) => `${d.path} is kept as edited by hand and misses this change: bring it up to date first (\`labgen generate --dry-run\` shows the diff; --force overwrites it)`);
 }
 
-export function impact(decisions: readonly Decision[]): Impact {
+export function impact(decisions: readonly Decision[], left: ReadonlySet<string> = new Set()): Impact {
   const all = [...decisions];
   const changed = all.filter(isChange).map((d) => {
     const c = classify(d);
     return { path: d.path, action: d.action, kind: c.kind, ...(c.host ? { host: c.host } : {}), ...(d.spec?.target ? { target: d.spec.target.path } : {}) };
   });
-  const ctx: Ctx = { all, changed };
+  const ctx: Ctx = { all, changed, left };
   const of = (kind: FileKind): ChangedFile[] => changed.filter((f) => f.kind === kind).map(({ kind: _, ...f }) => f);
 
   // a Slurm change reaches slurmctld in the cluster only through k8s/slurm/'s ConfigMap

@@ -25,9 +25,9 @@ import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
-import { hostStandIns, parseStandInLog } from './host-standins.js';
+import { hostStandIns, LAPTOP_KUBECTL, parseStandInLog } from './host-standins.js';
 import { adminConf } from './standins.js';
-import { regenerate, runUp, shownRun, writeLab } from './support.js';
+import { addLoginUser, regenerate, runUp, shownRun, writeLab } from './support.js';
 
 const CP = 'cp';
 const W1 = 'w1';
@@ -36,33 +36,6 @@ const JUMP = 'jump';
 const USER = 'ops';
 const CA = '-----BEGIN CERTIFICATE-----\nc3RhbmQtaW4gbGFiIENB\n-----END CERTIFICATE-----\n';
 const ROOT = EXISTING_LAB_ROOT;
-
-/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the lab CA's secret is a stand-in CA; the rest succeeds. */
-const LAPTOP_KUBECTL = `#!/bin/bash
-# labgen test stand-in for kubectl on this machine (no API server answers here): records every call
-echo "kubectl $*" >>"$LABGEN_TEST_BED/kubectl.log"
-# the kubeconfig it is given: where it would reach the API, and the name it would check its certificate for
-kc=\${KUBECONFIG:-}
-for a in "$@"; do case $a in --kubeconfig=*) kc=\${a#--kubeconfig=} ;; esac; done
-server=$(sed -n 's/^ *server: //p' "$kc")
-echo "server=$server tls-server-name=$(sed -n 's/^ *tls-server-name: //p' "$kc")" >>"$LABGEN_TEST_BED/kubectl.log"
-# a local end (the tunnel through the bastion): what answers there
-case $server in https://127.0.0.1:*)
-  port=\${server##*:}
-  exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 10 said <&3 && echo "the API end said: $said" >>"$LABGEN_TEST_BED/kubectl.log"
-  exec 3<&- ;;
-esac
-case " $* " in
-  *" get nodes "*)
-    items=''
-    for n in $LABGEN_TEST_NODES; do
-      items+="\${items:+,}{\\"metadata\\":{\\"name\\":\\"$n\\"},\\"status\\":{\\"conditions\\":[{\\"type\\":\\"Ready\\",\\"status\\":\\"True\\"}]}}"
-    done
-    echo "{\\"apiVersion\\":\\"v1\\",\\"kind\\":\\"List\\",\\"items\\":[$items]}" ;;
-  *" get secret lab-ca "*) printf '%s' "$LABGEN_TEST_CA" | base64 -w0 ;;
-esac
-exit 0
-`;
 
 describeE2e(
   'labgen up on existing hosts over SSH (stand-ins: kubeadm, kubectl, the apt/rpm repositories, dnf, rpm, swap, sysctl, SELinux, firewalld, containerd --version)',
@@ -110,14 +83,7 @@ describeE2e(
       expect((await regenerate(labFile)).code).toBe(0);
       // the user labgen logs in as: the lab key authorized, passwordless sudo (as a cloud image's user)
       const pub = readFileSync(join(labDir, SECRETS_DIR, 'id_ed25519.pub'), 'utf8').trim();
-      for (const h of group.hosts) {
-        const r = await h.exec(
-          `useradd -m -s /bin/bash -p '*' ${USER} && install -d -m 0700 -o ${USER} -g ${USER} /home/${USER}/.ssh && ` +
-            `printf '%s\\n' '${pub}' >/home/${USER}/.ssh/authorized_keys && chown ${USER}:${USER} /home/${USER}/.ssh/authorized_keys && ` +
-            `chmod 0600 /home/${USER}/.ssh/authorized_keys && echo '${USER} ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_${USER} && chmod 0440 /etc/sudoers.d/010_${USER}`,
-        );
-        expect(r.code, r.stderr).toBe(0);
-      }
+      for (const h of group.hosts) await addLoginUser(h, USER, pub);
       const bin = join(bed, 'bin');
       mkdirSync(bin);
       writeFileSync(join(bin, 'kubectl'), LAPTOP_KUBECTL);

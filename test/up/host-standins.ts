@@ -20,7 +20,7 @@ log() { echo "$(date +%s%N) $*" >>/var/log/standin.log; }
 installs() { local a seen=0; for a in "$@"; do [ "$a" = install ] && { seen=1; continue; }; [ "$seen" = 1 ] && [ "\${a#-}" = "$a" ] && echo "$a"; done; return 0; }
 `;
 
-/** kubeadm: init leaves admin.conf and the CA; token create/delete keep the token's expiry; join records the token it joined with. */
+/** kubeadm: init leaves admin.conf and the CA; token create/delete keep the token's expiry; join records the token it joined with; reset removes what init and join left. */
 const KUBEADM = `${HEAD('kubeadm (no kubelet or API server can run here)')}log "kubeadm $*"
 case "$1" in
   init)
@@ -44,6 +44,9 @@ case "$1" in
     token=$(sed -n 's/.*set-credentials bootstrap --token=\\([^ ]*\\).*/\\1/p' "$file")
     log "joined config=$config discovery=$file token=$token"
     mkdir -p /etc/kubernetes && : >/etc/kubernetes/kubelet.conf ;;
+  reset)
+    # what kubeadm reset removes of what init and join made here
+    rm -rf /etc/kubernetes/admin.conf /etc/kubernetes/kubelet.conf /etc/kubernetes/pki /etc/kubernetes/manifests ;;
 esac
 exit 0
 `;
@@ -218,3 +221,30 @@ export function parseStandInLog(text: string): { ns: bigint; line: string }[] {
       return m ? [{ ns: BigInt(m[1]!), line: m[2]! }] : [];
     });
 }
+
+/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the lab CA's secret is a stand-in CA; the rest succeeds. */
+export const LAPTOP_KUBECTL = `#!/bin/bash
+# labgen test stand-in for kubectl on this machine (no API server answers here): records every call
+echo "kubectl $*" >>"$LABGEN_TEST_BED/kubectl.log"
+# the kubeconfig it is given: where it would reach the API, and the name it would check its certificate for
+kc=\${KUBECONFIG:-}
+for a in "$@"; do case $a in --kubeconfig=*) kc=\${a#--kubeconfig=} ;; esac; done
+server=$(sed -n 's/^ *server: //p' "$kc")
+echo "server=$server tls-server-name=$(sed -n 's/^ *tls-server-name: //p' "$kc")" >>"$LABGEN_TEST_BED/kubectl.log"
+# a local end (the tunnel through the bastion): what answers there
+case $server in https://127.0.0.1:*)
+  port=\${server##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 10 said <&3 && echo "the API end said: $said" >>"$LABGEN_TEST_BED/kubectl.log"
+  exec 3<&- ;;
+esac
+case " $* " in
+  *" get nodes "*)
+    items=''
+    for n in $LABGEN_TEST_NODES; do
+      items+="\${items:+,}{\\"metadata\\":{\\"name\\":\\"$n\\"},\\"status\\":{\\"conditions\\":[{\\"type\\":\\"Ready\\",\\"status\\":\\"True\\"}]}}"
+    done
+    echo "{\\"apiVersion\\":\\"v1\\",\\"kind\\":\\"List\\",\\"items\\":[$items]}" ;;
+  *" get secret lab-ca "*) printf '%s' "$LABGEN_TEST_CA" | base64 -w0 ;;
+esac
+exit 0
+`;

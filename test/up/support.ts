@@ -7,6 +7,7 @@ import { upCommand, type UpCommandOptions } from '../../generator/cli/up.js';
 import { LabgenError } from '../../generator/errors.js';
 import type { UpResult } from '../../drivers/up/up.js';
 import { deepMerge, type LabOverrides, REPO_ROOT } from '../support/generated.js';
+import type { TestHost } from '../support/test-hosts.js';
 
 /** A lab folder in a temp folder: `example`'s lab.yaml with `overrides`, generated. */
 export async function generatedLabDir(example: string, overrides: LabOverrides): Promise<{ dir: string; labFile: string }> {
@@ -51,3 +52,13 @@ export async function runUp(opts: Omit<UpCommandOptions, 'io' | 'onResult'>): Pr
 }
 
 export const shownRun = (r: UpRun) => [`exit ${r.code}`, r.error ? `error: ${r.error.message}` : '', ...r.out, ...r.err].join('\n');
+
+/** The user labgen logs in to an existing host as: the lab key authorized, passwordless sudo (as a cloud image's user). */
+export async function addLoginUser(h: TestHost, user: string, publicKey: string): Promise<void> {
+  const r = await h.exec(
+    `useradd -m -s /bin/bash -p '*' ${user} && install -d -m 0700 -o ${user} -g ${user} /home/${user}/.ssh && ` +
+      `printf '%s\\n' '${publicKey}' >/home/${user}/.ssh/authorized_keys && chown ${user}:${user} /home/${user}/.ssh/authorized_keys && ` +
+      `chmod 0600 /home/${user}/.ssh/authorized_keys && echo '${user} ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_${user} && chmod 0440 /etc/sudoers.d/010_${user}`,
+  );
+  if (r.code !== 0) throw new Error(`cannot add ${user} on ${h.name}: ${r.stderr}`);
+}

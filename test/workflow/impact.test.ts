@@ -107,7 +107,7 @@ describe('impact: what must happen after a change', () => {
     const less = change({ cluster: { workers: { hosts: hosts.slice(0, 1) } } }, file).imp;
     const vm = group(less.groups, 'vm')!;
     expect(groupSteps(vm)).toEqual(['labgen up (provision/ over SSH)']);
-    expect(vm.notes).toContain('k8s-w2 left the lab: take it out of the cluster yourself: `kubectl delete node k8s-w2`, then `kubeadm reset` on the host');
+    expect(vm.notes).toContain('k8s-w2 left the lab: take it out of the cluster: `kubectl delete node k8s-w2`, then `kubeadm reset` on the host (`labgen node remove k8s-w2` does both and edits lab.yaml, run before lab.yaml loses it)');
   });
 
   it("only one VM's own kubeadm config changed: provision that VM", () => {

@@ -3,6 +3,7 @@ import { onExistingHosts, vms } from '../../model/hosts.js';
 import { type DiskUse, PREPARE_DISK_TEMPLATE } from '../pi/storage.js';
 import { shellQuote } from '../../common/quote.js';
 import { firewalldPorts } from '../support/cluster-ports.js';
+import { CNI_LEFTOVERS } from '../support/cni-leftovers.js';
 import { EXISTING_LAB_ROOT, labRoot } from './lab-root.js';
 import { apiEndpoint } from './kubeadm-config.js';
 import { type FileSpec, MODE } from '../file-spec.js';
@@ -70,6 +71,7 @@ function templateData(lab: Lab) {
     containerd: { releases: containerdReleases(v), apt: UPSTREAM.containerdApt, rpm: UPSTREAM.containerdRpm },
     dns: [...lab.network.dns, ...lab.network.upstreamDns],
     registry: lab.services.registry ? { host: registryHost(lab), caPath: containerdCaPath(lab) } : undefined,
+    cniLeftovers: CNI_LEFTOVERS[lab.cluster.cni],
   };
 }
 
@@ -84,6 +86,8 @@ const SCRIPTS = [
   'provision/common.sh',
   'provision/control-plane.sh',
   'provision/worker.sh',
+  // kubeadm reset and what it leaves: node remove and reset run it (drivers/node/)
+  'provision/reset.sh',
   // lab DNS the way the box's OS does it, found out on the VM (common.sh places and runs it)
   'provision/files/usr/local/sbin/labgen-lab-dns',
   // a containerd that fits this Kubernetes, configured for its major version (common.sh places and runs it)
