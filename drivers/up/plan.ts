@@ -120,6 +120,14 @@ export interface UpPlanInput {
   state: UpState;
   /** per VM, the sha256 of its SSH host key's public half as it is on disk now */
   hostKeys: ReadonlyMap<string, string>;
+  /** per VM, the sha256 of the Vagrantfile as it sees it now (vagrantfileOf) */
+  vagrantfiles?: ReadonlyMap<string, string>;
+}
+
+/** A restart the impact asks for (the Vagrantfile changed) that this VM does not need: its view of the Vagrantfile is the one it booted with. */
+function restartNeeded(need: Need, vm: string, input: UpPlanInput): Need {
+  const view = input.vagrantfiles?.get(vm);
+  return need === 'reload' && view !== undefined && view === input.state.vms[vm]?.vagrantfile ? 'provision' : need;
 }
 
 export function planUp(input: UpPlanInput): UpPlan {
@@ -130,7 +138,7 @@ export function planUp(input: UpPlanInput): UpPlan {
   const steps = ordered.map((vm): VmStep => {
     const state = input.states.get(vm.name) ?? '';
     const pending = input.state.vms[vm.name]?.pending ?? 'none';
-    const fromActions = needFromActions(vm.name, actions);
+    const fromActions = restartNeeded(needFromActions(vm.name, actions), vm.name, input);
     const isNew = state === 'not_created' || state === '';
     // a new VM runs every provisioner: it gets the key anyway
     const rekey = isNew ? undefined : hostKeyWhy(input.hostKeys.get(vm.name), input.state.vms[vm.name]?.hostKey);

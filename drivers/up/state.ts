@@ -12,7 +12,8 @@ import { LABGEN_DIR, UP_STATE } from '../../generator/common/layout.js';
  *   vms       per VM, what it still needs because its step failed or was skipped (`pending`), and
  *             the sha256s of what its common.sh last installed: the lab CA (`labCa`) and the VM's
  *             SSH host key, its public half (`hostKey`: .labgen/secrets/hostkeys/VM/, which
- *             `labgen generate --new-secrets` makes anew without changing any VM file).
+ *             `labgen generate --new-secrets` makes anew without changing any VM file), and the
+ *             Vagrantfile as it last booted with it (`vagrantfile`: its own view, plan.ts).
  * Why a record of its own and not the manifest: the manifest says what `generate` wrote, not what
  * the VMs run. After `generate` the folder is up to date and its decisions are all "identical";
  * only what up applied tells which of those files the VMs have not seen. Written after every VM
@@ -35,6 +36,8 @@ export interface VmRecord {
   pending?: Exclude<Need, 'none'>;
   labCa?: string;
   hostKey?: string;
+  /** the sha256 of the Vagrantfile as the VM last booted with it (its own view: vagrantfileOf) */
+  vagrantfile?: string;
 }
 
 export interface UpState {
@@ -50,6 +53,7 @@ function vmRecord(v: unknown): VmRecord {
     ...(typeof r.pending === 'string' && NEEDS.has(r.pending) ? { pending: r.pending as VmRecord['pending'] } : {}),
     ...(typeof r.labCa === 'string' ? { labCa: r.labCa } : {}),
     ...(typeof r.hostKey === 'string' ? { hostKey: r.hostKey } : {}),
+    ...(typeof r.vagrantfile === 'string' ? { vagrantfile: r.vagrantfile } : {}),
   };
 }
 
@@ -72,7 +76,7 @@ export function readUpState(labDir: string): UpState {
 const sortedObject = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function writeUpState(labDir: string, s: UpState): void {
-  const vms = Object.fromEntries(Object.entries(s.vms).filter(([, r]) => r.pending || r.labCa || r.hostKey));
+  const vms = Object.fromEntries(Object.entries(s.vms).filter(([, r]) => r.pending || r.labCa || r.hostKey || r.vagrantfile));
   const text = `${JSON.stringify({ version: 1, applied: sortedObject(s.applied), vms: sortedObject(vms) }, null, 2)}\n`;
   mkdirSync(join(labDir, LABGEN_DIR), { recursive: true });
   writeFileAtomic(join(labDir, UP_STATE), text, 0o644);

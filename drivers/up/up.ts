@@ -6,6 +6,7 @@ import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { API_HOST, onService, vms as vmsOf } from '../../generator/model/hosts.js';
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
+import { vagrantfileOf } from '../../generator/plan/vm/vagrantfile.js';
 import { hostKeySecret } from '../../generator/secrets/paths.js';
 import { commandOutcome, type Failure, failureLines, failureOf } from '../base/failure.js';
 import { LocalRunner } from '../base/local.js';
@@ -120,6 +121,13 @@ class UpRun {
     return existsSync(file) ? sha256(readFileSync(file)) : undefined;
   }
 
+  /** Per VM, the sha256 of the Vagrantfile as it sees it (its own line of NODES, not the others'). */
+  private get vagrantfiles(): Map<string, string> {
+    const file = join(this.input.labDir, 'Vagrantfile');
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return new Map(vmsOf(this.input.lab).map((v) => [v.name, sha256(vagrantfileOf(text, v.name))]));
+  }
+
   /** What the VM's common provisioner installed, once it ran: the lab CA (or none yet) and the host key, as they were when it started. */
   private ranCommon(vm: string, ca: string | undefined, hostKey: string | undefined): void {
     const rec = this.record(vm);
@@ -151,7 +159,7 @@ class UpRun {
       const key = this.hostKeySha(name);
       if (key) hostKeys.set(name, key);
     }
-    const plan = planUp({ vms, states, now: this.input.now, state: this.state, hostKeys });
+    const plan = planUp({ vms, states, now: this.input.now, state: this.state, hostKeys, vagrantfiles: this.vagrantfiles });
     const slot = clusterSlot(plan.steps.map((s) => s.vm.name));
     this.progress = this.input.progress([...plan.steps.map((s) => s.vm.name), slot]);
     const result: UpResult = { vms: [], cluster: { slot, did: [], ok: false, failures: [] }, plan, notes: [...plan.notes], ok: false };
@@ -226,6 +234,8 @@ class UpRun {
     });
     if (main) delete this.record(vm).pending;
     if (runsCommon(s.state, op)) this.ranCommon(vm, ca, hostKey);
+    // up (from any state but running) and reload boot it with the Vagrantfile as it is now
+    if (op.kind !== 'provision') this.record(vm).vagrantfile = this.vagrantfiles.get(vm)!;
     this.save();
   }
 

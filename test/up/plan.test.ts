@@ -8,6 +8,7 @@ import { sha256 } from '../../generator/common/text.js';
 import { type FileNow, opArgs, planUp } from '../../drivers/up/plan.js';
 import type { Applied, UpState } from '../../drivers/up/state.js';
 import { planLab } from '../support/generated.js';
+import { vagrantfileOf } from '../../generator/plan/vm/vagrantfile.js';
 
 const { lab, files } = planLab('labs/rpi-slurm/lab.yaml', { cluster: { workers: { count: 2 } } });
 const VMS = vms(lab);
@@ -76,6 +77,23 @@ describe('labgen up: the plan', () => {
   it('the Vagrantfile changed: every running VM reloaded with its provisioners', () => {
     const p = planUp({ vms: VMS, hostKeys: KEYS, states: running, now: changed('Vagrantfile'), state: done });
     expect(ops(p)).toEqual({ [CP]: `reload ${CP} --provision`, [W0]: `reload ${W0} --provision`, [W1]: `reload ${W1} --provision` });
+  });
+
+  it('the Vagrantfile changed, but as a VM sees it (its own line of NODES) it is what the VM booted with: provisioned, not restarted', () => {
+    const vagrantfile = files.find((f) => f.path === 'Vagrantfile')!.contents;
+    const view = (text: string, vm: string) => sha256(vagrantfileOf(text, vm));
+    // a worker more: every VM's own view is unchanged, only the new line differs
+    const more = planLab('labs/rpi-slurm/lab.yaml', { cluster: { workers: { count: 3 } } }).files.find((f) => f.path === 'Vagrantfile')!.contents;
+    expect(more).not.toBe(vagrantfile);
+    for (const vm of VMS) expect(view(more, vm.name), vm.name).toBe(view(vagrantfile, vm.name));
+    const booted: UpState = { ...done, vms: Object.fromEntries(VMS.map((v) => [v.name, { ...installed[v.name], vagrantfile: view(vagrantfile, v.name) }])) };
+    const views = new Map(VMS.map((v) => [v.name, view(more, v.name)]));
+    const p = planUp({ vms: VMS, hostKeys: KEYS, states: running, now: changed('Vagrantfile'), state: booted, vagrantfiles: views });
+    expect(ops(p)).toEqual({ [CP]: `provision ${CP}`, [W0]: `provision ${W0}`, [W1]: `provision ${W1}` });
+    // more memory for the workers: their own lines changed, the control plane's did not
+    const bigger = planLab('labs/rpi-slurm/lab.yaml', { cluster: { workers: { count: 2, memory: 4096 } } }).files.find((f) => f.path === 'Vagrantfile')!.contents;
+    const q = planUp({ vms: VMS, hostKeys: KEYS, states: running, now: changed('Vagrantfile'), state: booted, vagrantfiles: new Map(VMS.map((v) => [v.name, view(bigger, v.name)])) });
+    expect(ops(q)).toEqual({ [CP]: `provision ${CP}`, [W0]: `reload ${W0} --provision`, [W1]: `reload ${W1} --provision` });
   });
 
   it('a k8s/ file changed: k8s/apply.sh, no VM', () => {

@@ -26,7 +26,7 @@ import { REPO_ROOT } from '../support/generated.js';
 
 const VAGRANT = String.raw`#!/bin/bash
 # labgen test stand-in for vagrant (no VM can run here): prints Vagrant's --machine-readable lines
-# for up, provision, reload, status, ssh -c and plugin list; VM states in $bed/state; records argv;
+# for up, provision, reload, destroy, status, ssh -c (a script on stdin too) and plugin list; VM states in $bed/state; records argv;
 # the common provisioner keeps the host key it was given in $bed/hostkey.
 set -u
 bed=${'$'}{LABGEN_STANDIN_BED:?}
@@ -119,7 +119,18 @@ case "$cmd" in
   ssh)
     [ "$(state_of "$vm")" = running ] || { echo "VM must be running to open SSH connection." >&2; exit 1; }
     if [ "$command" = 'sudo cat /etc/kubernetes/admin.conf' ]; then cat "$bed/admin.conf"; fi
-    if [ -e "$bed/ssh-fail" ]; then exit 1; fi ;;
+    if [ -e "$bed/ssh-fail" ]; then exit 1; fi
+    # a script fed on stdin (the day-2 commands' reset.sh): kept, and what reset.sh says when it reset a node
+    if [[ $command == *"bash -s -- "* ]]; then
+      cat >"$bed/stdin-$vm"
+      echo "reset ($vm): changed: kubeadm reset (stand-in)"
+    fi ;;
+  destroy)
+    mr "$vm" metadata provider "$provider"
+    mr "$vm" action destroy start
+    mr "$vm" ui info "==> $vm: Removing domain..."
+    rm -f "$bed/state/$vm"
+    mr "$vm" action destroy end ;;
   *) fail_exit "stand-in: $cmd is not simulated" ;;
 esac
 `;
