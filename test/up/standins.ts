@@ -157,6 +157,8 @@ case " $* " in
       items+="${'$'}{items:+,}{\"metadata\":{\"name\":\"$name\"},\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"$ready\"}]}}"
     done < <(sed -n "s/^  { name: '\([^']*\)'.*role: '\([^']*\)' },$/\1 \2/p" Vagrantfile)
     echo "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[$items]}" ;;
+  # the Gateway API bundle installed, when the test put one there
+  *" get crd gateways.gateway.networking.k8s.io "*) cat "$bed/gateway-api" 2>/dev/null ;;
   *" get secret lab-ca "*) printf '%s' '-----BEGIN CERTIFICATE-----
 c3RhbmQtaW4gbGFiIENB
 -----END CERTIFICATE-----

@@ -149,7 +149,7 @@ export const UPSTREAM = {
    * (docs/content/migrate/v3.md); Traefik v3.8 requires v1.6.1 and no longer supports v1.5.x
    * (doc.traefik.io/traefik/v3.8/migrate/v3/): move both together. A cluster that already got
    * v1.6.1 has its safe-upgrades.gateway.networking.k8s.io ValidatingAdmissionPolicy, which
-   * refuses v1.5.x CRDs: delete that policy before applying these.
+   * refuses v1.5.x CRDs: k8s/apply.sh deletes that policy when it finds a newer bundle installed.
    */
   gatewayApi: {
     version: 'v1.5.1',
