@@ -270,6 +270,12 @@ function fail(e: unknown): number {
   return EXIT.failure;
 }
 
+// `labgen --help | head`: the reader left; nothing more to say, and no stack about it
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 program()
   .parseAsync(process.argv)
   .catch((e: unknown) => {
