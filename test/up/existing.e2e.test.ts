@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fingerprint, KnownHostsFile, publicKeyBlob } from '../../drivers/base/known-hosts.js';
+import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
 import { PlainProgress } from '../../drivers/base/progress.js';
 import { upHosts } from '../../drivers/up/hosts.js';
 import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
@@ -25,7 +25,7 @@ import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
-import { hostStandIns, LAPTOP_KUBECTL, parseStandInLog } from './host-standins.js';
+import { hostFingerprint, hostStandIns, LAPTOP_KUBECTL, standInCalls, standInLog } from './host-standins.js';
 import { adminConf } from './standins.js';
 import { addLoginUser, regenerate, runUp, shownRun, writeLab } from './support.js';
 
@@ -47,12 +47,12 @@ describeE2e(
     let labFile: string;
     let env: Record<string, string>;
     const host = (name: string) => group.host(name);
-    const fp = (h: TestHost) => fingerprint(publicKeyBlob(h.hostKey));
+    const fp = hostFingerprint;
     const fingerprints = () => [CP, W1, W2].map((n) => `${n}=${fp(host(n))}`);
     const up = (extra: { fingerprint?: string[] } = {}) =>
       runUp({ lab: labFile, env, timing: { pollMs: 50, readyTimeoutMs: 60_000, connectTimeoutMs: 20_000 }, ...extra });
-    const log = async (h: TestHost) => parseStandInLog((await h.exec('cat /var/log/standin.log 2>/dev/null || true')).stdout);
-    const calls = async (h: TestHost, re: RegExp) => (await log(h)).filter((c) => re.test(c.line));
+    const log = standInLog;
+    const calls = standInCalls;
 
     /** the lab: the three hosts, reached directly or through the jump host */
     const labDoc = (bastion?: string, services: object = {}) => ({
@@ -75,7 +75,6 @@ describeE2e(
       const standIns = (rocky: boolean) =>
         hostStandIns({ admin: adminConf('stacklab', 'https://api.stack.lab:6443'), releaseKey, containerdVersion: containerdReleases('1.37')[0]!, rocky });
       group = await startHosts(4, { names: [CP, W1, W2, JUMP], files: (h) => (h.name === JUMP ? {} : standIns(h.name === CP)) });
-      const ip = (n: string) => host(n).ip;
       labDir = join(bed, 'lab');
       mkdirSync(labDir);
       labFile = join(labDir, 'lab.yaml');

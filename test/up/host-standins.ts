@@ -10,7 +10,9 @@
  * `hostStandIns(...)` is a `files` map for startHosts: every stand-in in /usr/local/sbin, first on
  * the PATH labgen's SSH commands run with. Their state is in /var/lib/standin.
  */
+import { fingerprint, publicKeyBlob } from '../../drivers/base/known-hosts.js';
 import { SYSTEMCTL } from '../support/standins.js';
+import type { TestHost } from '../support/test-hosts.js';
 
 const HEAD = (what: string) => `#!/bin/bash
 # labgen test-host stand-in for ${what}: records every call (ns time first) in /var/log/standin.log
@@ -210,6 +212,13 @@ export function hostStandIns(o: { admin: string; releaseKey: string; containerdV
     [sbin('update-ca-trust')]: exe(RECORDER('update-ca-trust', "the RHEL family's trust store tool; this machine is Debian")),
   };
 }
+
+/** What the stand-ins on a test host recorded, read from it. */
+export const standInLog = async (h: Pick<TestHost, 'exec'>) => parseStandInLog((await h.exec('cat /var/log/standin.log 2>/dev/null || true')).stdout);
+/** The calls matching `re`. */
+export const standInCalls = async (h: Pick<TestHost, 'exec'>, re: RegExp) => (await standInLog(h)).filter((c) => re.test(c.line));
+/** The SHA256 fingerprint of a test host's key, as `--fingerprint` takes it. */
+export const hostFingerprint = (h: Pick<TestHost, 'hostKey'>) => fingerprint(publicKeyBlob(h.hostKey));
 
 /** The stand-in log of a host: `[ns, command line]` per call. */
 export function parseStandInLog(text: string): { ns: bigint; line: string }[] {

@@ -13,15 +13,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fingerprint, publicKeyBlob } from '../../drivers/base/known-hosts.js';
 import { nodeAdd, nodeRemove, type NodeRemoveOptions, resetCommand } from '../../generator/cli/node.js';
 import { KNOWN_HOSTS, SECRETS_DIR, UP_STATE } from '../../generator/common/layout.js';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
 import { describeE2e } from '../support/prereq.js';
-import { startHosts, type TestHost, type TestHostGroup } from '../support/test-hosts.js';
-import { hostStandIns, LAPTOP_KUBECTL, parseStandInLog } from './host-standins.js';
+import { startHosts, type TestHostGroup } from '../support/test-hosts.js';
+import { hostFingerprint, hostStandIns, LAPTOP_KUBECTL, standInCalls, standInLog } from './host-standins.js';
 import { adminConf } from './standins.js';
 import { addLoginUser, regenerate, runUp, shownRun } from './support.js';
 
@@ -61,9 +60,9 @@ describeE2e(
     let labFile: string;
     let env: Record<string, string>;
     const host = (name: string) => group.host(name);
-    const fp = (h: TestHost) => fingerprint(publicKeyBlob(h.hostKey));
-    const log = async (h: TestHost) => parseStandInLog((await h.exec('cat /var/log/standin.log 2>/dev/null || true')).stdout);
-    const calls = async (h: TestHost, re: RegExp) => (await log(h)).filter((c) => re.test(c.line));
+    const fp = hostFingerprint;
+    const log = standInLog;
+    const calls = standInCalls;
     const kubectlLog = () => (existsSync(join(bed, 'kubectl.log')) ? readFileSync(join(bed, 'kubectl.log'), 'utf8') : '');
     const labText = () => readFileSync(labFile, 'utf8');
     const known = () => readFileSync(join(labDir, KNOWN_HOSTS), 'utf8');
