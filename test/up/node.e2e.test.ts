@@ -8,7 +8,7 @@
  * and one worker brought up, a second worker added, then removed, the cluster reset and made
  * again, a worker that is down removed with --force.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -18,6 +18,7 @@ import { KNOWN_HOSTS, SECRETS_DIR, UP_STATE } from '../../generator/common/layou
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import { containerdReleases } from '../../generator/plan/support/versions.js';
+import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { startHosts, type TestHostGroup } from '../support/test-hosts.js';
 import { hostFingerprint, hostStandIns, LAPTOP_KUBECTL, standInCalls, standInLog } from './host-standins.js';
@@ -27,6 +28,9 @@ import { addLoginUser, regenerate, runUp, shownRun } from './support.js';
 const [CP, W1, W2] = ['cp', 'w1', 'w2'];
 const USER = 'ops';
 const ROOT = EXISTING_LAB_ROOT;
+/** the built CLI, and the pseudo-terminal that answers its questions */
+const CLI = join(REPO_ROOT, 'dist', 'bin', 'labgen.js');
+const PTY = join(REPO_ROOT, 'test', 'support', 'pty-answer.py');
 const TIMING = { pollMs: 50, readyTimeoutMs: 60_000, connectTimeoutMs: 20_000 };
 
 interface Run {
@@ -52,7 +56,7 @@ const shown = (r: Run) => [`exit ${r.code}`, r.error ? `error: ${r.error.message
 
 describeE2e(
   'labgen node add / node remove / reset on existing hosts over SSH (stand-ins: kubeadm, kubectl, the apt repository, swap, sysctl, containerd --version)',
-  { root: true, commands: ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash'] },
+  { root: true, commands: ['ip', 'sshd', 'ssh', 'unshare', 'nsenter', 'setpriv', 'tar', 'sudo', 'gpg', 'ssh-keygen', 'bash', 'python3'] },
   () => {
     let group: TestHostGroup;
     let bed: string;
@@ -69,6 +73,9 @@ describeE2e(
     const nodes = (...n: string[]) => (env.LABGEN_TEST_NODES = n.join(' '));
     const remove = (name: string, o: Partial<NodeRemoveOptions> = {}) => run((io) => nodeRemove(name, { lab: labFile, env, timing: TIMING, io, ...o }));
     let original: string;
+    /** the built CLI on a pseudo-terminal, `answers` (QUESTION=ANSWER) typed when asked */
+    const cli = (args: string[], ...answers: string[]) =>
+      spawnSync('python3', [PTY, ...answers, '--', process.execPath, CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
 
     beforeAll(async () => {
       bed = mkdtempSync(join(tmpdir(), 'labgen-day2-'));
@@ -125,11 +132,14 @@ describeE2e(
       expect(labText()).toBe(original);
     });
 
-    it('node add: the host appended to lab.yaml (every other line as written), the folder regenerated, then up joins it alone: no second init, the old worker untouched', async () => {
+    it('node add: the host appended to lab.yaml (every other line as written), the folder regenerated, then up (the real CLI on a terminal: the new key shown and confirmed) joins it alone: no second init, the old worker untouched', async () => {
       const w1Joins = (await calls(host(W1), /^kubeadm join /)).length;
       nodes(CP, W1, W2);
-      const r = await run((io) => nodeAdd(W2, { lab: labFile, ip: host(W2).ip, fingerprint: [`${W2}=${fp(host(W2))}`], env, timing: TIMING, io }));
-      expect(r.code, shown(r)).toBe(EXIT.ok);
+      // the real CLI on a terminal: it shows the new host's key and asks (answered yes once the question is there)
+      const r = cli(['node', 'add', W2, '--ip', host(W2).ip, '--lab', labFile], `Does it print ${fp(host(W2))}?=y`);
+      expect(r.status, r.stdout + r.stderr).toBe(EXIT.ok);
+      expect(r.stdout).toContain(`${W2} (${host(W2).ip}) presents the host key ssh-ed25519 ${fp(host(W2))}`);
+      expect(r.stdout).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
       expect(labText()).toBe(original.replace('# the old one\n', `# the old one\n      - { name: ${W2}, ip: ${host(W2).ip} }\n`));
       expect(readFileSync(join(labDir, 'laptop', 'hosts'), 'utf8')).toMatch(new RegExp(`^${host(W2).ip.replace(/\./g, '\\.')}\\s+${W2}\\b`, 'm'));
       expect(known()).toContain(`${W2},${host(W2).ip} ${host(W2).hostKey}`);
@@ -186,8 +196,9 @@ describeE2e(
       expect(ask.error?.hint).toBe('labgen reset --yes');
       expect(await calls(host(CP), /^kubeadm reset/)).toEqual([]);
 
-      const r = await run((io) => resetCommand({ lab: labFile, env, timing: TIMING, io, yes: true }));
-      expect(r.code, shown(r)).toBe(EXIT.ok);
+      // the real CLI on a terminal: it asks, and a yes resets
+      const r = cli(['reset', '--lab', labFile], 'Reset the cluster of daylab?=y');
+      expect(r.status, r.stdout + r.stderr).toBe(EXIT.ok);
       const [cpReset] = await calls(host(CP), /^kubeadm reset/);
       const [w1Reset] = await calls(host(W1), /^kubeadm reset/);
       expect(cpReset?.line).toBe('kubeadm reset --force');
@@ -195,7 +206,7 @@ describeE2e(
       // control-plane.sh gave the login user the admin kubeconfig: reset.sh takes it back
       expect((await host(CP).exec(`ls /home/${USER}/.kube/config`)).code).not.toBe(0);
       expect(existsSync(join(labDir, SECRETS_DIR, 'admin.kubeconfig'))).toBe(false);
-      expect(r.out).toContain('reset: the cluster is gone, the hosts are kept; labgen up makes a new one');
+      expect(r.stdout).toContain('reset: the cluster is gone, the hosts are kept; labgen up makes a new one');
 
       // a second reset finds no cluster: nothing to change
       const twice = await run((io) => resetCommand({ lab: labFile, env, timing: TIMING, io, yes: true }));
@@ -212,12 +223,14 @@ describeE2e(
 
     it('node remove of a worker that is down: exit 1 naming it, lab.yaml unchanged; with --force it leaves the lab all the same', async () => {
       await host(W1).stop();
-      const r = await remove(W1, { yes: true });
+      // nothing answers at its address: a short connect timeout is only the wait before that is said
+      const down = { ...TIMING, connectTimeoutMs: 5_000 };
+      const r = await remove(W1, { yes: true, timing: down });
       expect(r.code, shown(r)).toBe(EXIT.failure);
       expect(r.err.join('\n')).toContain(`${W1}: failed at connect: cannot connect to ${W1}`);
       expect(r.err).toContain(`labgen: ${W1} was not removed; lab.yaml still lists it`);
       expect(labText()).toBe(original);
-      const forced = await remove(W1, { yes: true, force: true });
+      const forced = await remove(W1, { yes: true, force: true, timing: down });
       expect(forced.code, shown(forced)).toBe(EXIT.ok);
       expect(forced.out.join('\n')).toContain('gone past it (--force)');
       expect(labText()).not.toContain(W1);
