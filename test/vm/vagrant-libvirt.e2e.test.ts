@@ -18,7 +18,7 @@
  * with its time (LABGEN_VMBED_KEEP=1 keeps the folder).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -56,8 +56,10 @@ describeE2e(
     const kubeconfig = () => join(home, 'kube', 'config');
 
     /** `labgen up ARGS` in the lab folder: the bed's vagrant settings, the laptop's kubectl stand-in first on PATH, HOME and KUBECONFIG in the test's folder */
-    const up = (args: string[] = [], timeoutMs = 40 * MIN) =>
-      runLogged(process.execPath, [LABGEN, 'up', ...args], {
+    const up = (args: string[] = [], timeoutMs = 40 * MIN) => labgen(['up', ...args], timeoutMs);
+    /** the built CLI in the lab folder, with the bed's vagrant and the laptop's kubectl stand-in */
+    const labgen = (args: string[], timeoutMs = 40 * MIN) =>
+      runLogged(process.execPath, [LABGEN, ...args], {
         cwd: labDir,
         env: {
           ...bed!.vagrantEnv(),
@@ -394,7 +396,37 @@ describeE2e(
       expect((await onVmOk(WORKER, 'cat /var/log/labgen-standin/kubeadm.log')).match(/^kubeadm join /gm)).toHaveLength(1);
     }, 30 * MIN);
 
-    it('vagrant destroy -f removes both VMs and leaves the management network it did not make (management_network_keep)', async () => {
+    it('labgen node remove: the worker drained and deleted (stand-in: kubectl on the laptop), provision/reset.sh fed to it through vagrant ssh and run as root (stand-in: kubeadm), its VM destroyed, lab.yaml one worker less', async () => {
+      requireFirst();
+      laptop!.clearCalls();
+      const r = await labgen(['node', 'remove', WORKER, '--yes'], 10 * MIN);
+      expect(r.code, tail(r.output)).toBe(0);
+      const kubectl = laptop!.kubectlCalls().map((c) => c.split(' KUBECONFIG=')[0]);
+      const admin = `--kubeconfig=${join(labDir, '.labgen/secrets/admin.kubeconfig')}`;
+      expect(kubectl).toEqual([`kubectl ${admin} drain ${WORKER} --ignore-daemonsets --delete-emptydir-data --force --timeout=120s`, `kubectl ${admin} delete node ${WORKER} --ignore-not-found`]);
+      // what reset.sh printed in the VM, read back from vagrant ssh: kubeadm reset ran, and the worker's kubeconfig of the cluster went with it
+      expect(row(r.output, WORKER)?.[1]).toMatch(/^kubectl drain, delete node worker-0; kubeadm reset(, [^;]+)?; vagrant destroy -f worker-0$/);
+      const domains = await must('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name']);
+      expect(domains.split('\n').filter((d) => d.startsWith(bed!.domainPrefix))).toEqual([`${bed!.domainPrefix}${CP}`]);
+      expect((yaml.load(await lab('lab.yaml')) as { cluster: { workers: { count: number } } }).cluster.workers.count).toBe(0);
+      expect(await lab('Vagrantfile')).not.toContain(WORKER);
+    }, 15 * MIN);
+
+    it('labgen reset: kubeadm reset on the control plane (stand-in: kubeadm), the admin kubeconfig gone here; the next labgen up provisions it again: a new kubeadm init', async () => {
+      requireFirst();
+      const r = await labgen(['reset', '--yes'], 10 * MIN);
+      expect(r.code, tail(r.output)).toBe(0);
+      expect(await standinLogs(CP)).toMatch(/^kubeadm reset --force$/m);
+      expect((await onVm(CP, 'test -e /etc/kubernetes/admin.conf')).code).not.toBe(0);
+      expect(existsSync(join(labDir, '.labgen/secrets/admin.kubeconfig'))).toBe(false);
+      const again = await up();
+      expect(again.code, tail(again.output)).toBe(0);
+      expect(row(again.output, CP)).toEqual([CP, 'running', `vagrant provision ${CP}`, 'ok']);
+      expect((await standinLogs(CP)).match(/^kubeadm init /gm)).toHaveLength(2);
+      expect(existsSync(join(labDir, '.labgen/secrets/admin.kubeconfig'))).toBe(true);
+    }, 30 * MIN);
+
+    it('vagrant destroy -f removes the VMs and leaves the management network it did not make (management_network_keep)', async () => {
       requireFirst();
       const down = await runLogged('vagrant', ['destroy', '-f'], { cwd: labDir, env: bed!.vagrantEnv(), logFile: bed!.log, timeoutMs: 5 * MIN });
       expect(down.code, tail(down.output)).toBe(0);
