@@ -162,15 +162,15 @@ export class KnownHostsFile {
 
   /**
    * `host` no longer holds `blob` (a Pi moved away from that address): take `host` off every
-   * pin of this very key, a line left without names goes. Other keys' pins, revoked lines,
-   * comments and the order of the file stay as they are.
+   * pin of this very key (of any key without `blob`: a host that left the lab), a line left
+   * without names goes. Other pins, revoked lines, comments and the order of the file stay.
    */
-  unpin(host: string, blob: Buffer): void {
+  unpin(host: string, blob?: Buffer): void {
     const text = this.read();
     let changed = false;
     const lines = text.split('\n').flatMap((raw) => {
       const [key] = parseKnownHosts(raw);
-      if (!key || key.revoked || !key.blob.equals(blob) || !namesAny(key, [host])) return [raw];
+      if (!key || key.revoked || (blob && !key.blob.equals(blob)) || !namesAny(key, [host])) return [raw];
       changed = true;
       const names = key.names.filter((p) => !nameMatches(p, host));
       if (names.length === 0) return [];

@@ -33,6 +33,10 @@ export interface HostHandle {
   hostKey?: Buffer;
 }
 
+/** A host the day-2 commands find unpinned: `labgen up` never met it, so it was never in the cluster labgen made. */
+const neverMet = (node: string) =>
+  `labgen up never reached ${node} (its key is not pinned), so it holds nothing of the cluster; if it is gone for good, labgen node remove ${node} --force takes it out of the lab`;
+
 export class ClusterAccess {
   readonly vagrant?: Vagrant;
   private readonly reach?: HostReach;
@@ -42,7 +46,7 @@ export class ClusterAccess {
   constructor(private readonly o: AccessInput) {
     if (onExistingHosts(o.lab))
       // no first contact here: every host was met (and its key confirmed) by `labgen up`
-      this.reach = new HostReach({ ...o, fingerprints: new Map(), command: 'labgen up' });
+      this.reach = new HostReach({ ...o, fingerprints: new Map(), firstContact: neverMet });
     else this.vagrant = new Vagrant(o.local);
   }
 

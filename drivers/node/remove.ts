@@ -5,20 +5,22 @@ import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import type { KnownHostsFile } from '../base/known-hosts.js';
 import type { LocalRunner } from '../base/local.js';
 import type { Progress } from '../base/progress.js';
-import { deleteNode } from '../up/cluster.js';
+import { drainNode, removeNodeObject } from '../up/cluster.js';
 import { readUpState, writeUpState } from '../up/state.js';
 import type { ClusterAccess } from './access.js';
 import { type HostOutcome, outcome, runReset, step } from './steps.js';
 
 /**
- * `labgen node remove NAME`, the hosts' side (the CLI then edits lab.yaml and regenerates, once
- * this succeeded): in order, each step only after the one before it succeeded (or was gone past
- * with --force, for a host that is gone for good):
- *   1. the node drained and deleted (kubectl here, the admin kubeconfig; none yet: no cluster, nothing to drain);
+ * `labgen node remove NAME`, the hosts' side, in the order of kubeadm's "remove a node" (each
+ * step only once the one before it succeeded, or was gone past with --force: a host that is
+ * down, or gone for good):
+ *   1. the node drained (kubectl here, the admin kubeconfig; none yet: no cluster to drain it from);
  *   2. provision/reset.sh on the host: kubeadm reset and what it leaves;
- *   3. a VM destroyed (`vagrant destroy -f`); an existing host loses what `labgen up` put there
- *      (/var/lib/labgen/lab) and its pin in .labgen/known_hosts;
- *   4. `labgen up`'s record of it forgotten.
+ *   3. the Node object deleted (even when a forced drain failed: the node must not stay behind);
+ *   4. a VM destroyed (`vagrant destroy -f`); an existing host loses /var/lib/labgen/lab, what
+ *      `labgen up` delivered there.
+ * The CLI then writes lab.yaml and the lab folder, and only then `forgetHost` drops labgen's
+ * records of it (its pins, up's record): a failure before that leaves them for a second try.
  */
 
 export interface RemoveInput {
@@ -27,7 +29,6 @@ export interface RemoveInput {
   name: string;
   access: ClusterAccess;
   local: LocalRunner;
-  knownHosts: KnownHostsFile;
   /** go past a failed step (the host is down, or gone for good) */
   force: boolean;
   progress: Progress;
@@ -38,64 +39,71 @@ export async function removeNode(i: RemoveInput): Promise<HostOutcome> {
   const o = outcome(name);
   progress.start(name, 'drain');
   try {
-    const ok = (await drain(i, o)) && (i.access.vagrant ? await leaveVm(i, o) : await leaveHost(i, o));
-    if (ok) forget(i);
+    const kubeconfig = await cluster(i, o);
+    if (kubeconfig === null) return o;
+    const vm = i.access.vagrant !== undefined;
+    const state = vm ? await vmState(i, o) : 'existing';
+    if (state === null) return o;
+    const kubectl = (what: string, fn: () => Promise<void>) => step(o, progress, what, i.force, async () => (await fn(), void o.did.push(`kubectl ${what} ${name}`)));
+    if (kubeconfig && !(await kubectl('drain', () => drainNode(i.local, kubeconfig, name, 'drain')))) return o;
+    // a VM that does not run has nothing running to reset (its disk goes with it)
+    if ((state === 'running' || state === 'existing') && !(await reset(i, o))) return o;
+    if (kubeconfig && !(await kubectl('delete node', () => removeNodeObject(i.local, kubeconfig, name, 'delete node')))) return o;
+    if (vm) await destroy(i, o, state);
   } finally {
-    progress.done(name, o.ok ? `removed: ${o.did.join('; ') || 'nothing to undo'}` : 'failed', o.failure ? `${o.failure.step}: ${o.failure.message}` : undefined);
+    progress.done(name, o.ok ? `removed: ${[...o.did, ...o.notes].join('; ') || 'nothing to undo'}` : 'failed', o.failure ? `${o.failure.step}: ${o.failure.message}` : undefined);
   }
   return o;
 }
 
-async function drain(i: RemoveInput, o: HostOutcome): Promise<boolean> {
-  return step(o, i.progress, 'drain', i.force, async () => {
-    const kubeconfig = await i.access.kubeconfig();
-    if (!kubeconfig) {
-      o.notes.push('no admin kubeconfig (labgen up never fetched one): no cluster to drain it from');
-      return;
-    }
-    await deleteNode(i.local, kubeconfig, i.name);
-    o.did.push(`kubectl drain, delete node ${i.name}`);
+/** The kubeconfig kubectl reaches the API with; undefined: no cluster yet; null: it failed (recorded). */
+async function cluster(i: RemoveInput, o: HostOutcome): Promise<string | undefined | null> {
+  let kubeconfig: string | undefined;
+  const ok = await step(o, i.progress, 'the API', i.force, async () => void (kubeconfig = await i.access.kubeconfig()));
+  if (!ok) return null;
+  if (!kubeconfig) o.notes.push('no admin kubeconfig (labgen up never fetched one): no cluster to drain it from');
+  return kubeconfig;
+}
+
+/** The VM's state (vagrant status); null: it failed (recorded). */
+async function vmState(i: RemoveInput, o: HostOutcome): Promise<string | null> {
+  let state = 'not_created';
+  const ok = await step(o, i.progress, 'vagrant status', false, async () => void (state = (await i.access.vagrant!.status()).get(i.name) ?? state));
+  return ok ? state : null;
+}
+
+/** reset.sh on the host; an existing host then loses what `labgen up` delivered to it. */
+async function reset(i: RemoveInput, o: HostOutcome): Promise<boolean> {
+  return step(o, i.progress, 'reset.sh', i.force, async () => {
+    const { runner } = await i.access.host(i.name);
+    await runReset(i.labDir, runner, i.name, o, i.progress);
+    if (i.access.vagrant) return;
+    await runner.run('clean up', `rm -rf ${EXISTING_LAB_ROOT}`, `rm -rf ${q(EXISTING_LAB_ROOT)}`);
+    o.did.push(`removed ${EXISTING_LAB_ROOT}`);
   });
 }
 
-/** A VM: reset.sh while it runs (a stopped one has nothing running to reset), then destroyed. */
-async function leaveVm(i: RemoveInput, o: HostOutcome): Promise<boolean> {
-  const vagrant = i.access.vagrant!;
-  let state = 'not_created';
-  if (!(await step(o, i.progress, 'vagrant status', false, async () => void (state = (await vagrant.status()).get(i.name) ?? state)))) return false;
-  if (state === 'running' && !(await step(o, i.progress, 'reset.sh', i.force, () => runReset(i.labDir, vagrant.on(i.name), i.name, o, i.progress)))) return false;
+async function destroy(i: RemoveInput, o: HostOutcome, state: string): Promise<void> {
   if (state === 'not_created') {
     o.notes.push('no VM (not created)');
-    return true;
+    return;
   }
-  return step(o, i.progress, 'vagrant destroy', false, async () => {
-    await vagrant.machine(i.name, ['destroy', '-f', i.name], (e) => e.kind === 'step' && i.progress.step(i.name, e.text));
+  await step(o, i.progress, 'vagrant destroy', false, async () => {
+    await i.access.vagrant!.machine(i.name, ['destroy', '-f', i.name], (e) => e.kind === 'step' && i.progress.step(i.name, e.text));
     o.did.push(`vagrant destroy -f ${i.name}`);
   });
 }
 
-/** An existing host: reset.sh, then what `labgen up` put there removed, and its pin. */
-async function leaveHost(i: RemoveInput, o: HostOutcome): Promise<boolean> {
-  let hostKey: Buffer | undefined;
-  const ok = await step(o, i.progress, 'reset.sh', i.force, async () => {
-    const h = await i.access.host(i.name);
-    hostKey = h.hostKey;
-    await runReset(i.labDir, h.runner, i.name, o, i.progress);
-    await h.runner.run('clean up', `rm -rf ${EXISTING_LAB_ROOT}`, `rm -rf ${q(EXISTING_LAB_ROOT)}`);
-    o.did.push(`removed ${EXISTING_LAB_ROOT}`);
-  });
-  if (ok && hostKey) {
-    const ip = vms(i.lab).find((v) => v.name === i.name)!.ip;
-    for (const n of [i.name, ip]) i.knownHosts.unpin(n, hostKey);
-    o.did.push('its host key unpinned');
-  }
-  return ok;
-}
-
-/** `labgen up` keeps no record of a host that left: its files and its VM record go. */
-function forget(i: RemoveInput): void {
-  const state = readUpState(i.labDir);
-  delete state.vms[i.name];
-  for (const [p, a] of Object.entries(state.applied)) if (a.host === i.name) delete state.applied[p];
-  writeUpState(i.labDir, state);
+/**
+ * labgen keeps no record of a host that left the lab (once lab.yaml no longer names it): its
+ * pins under its name and address, whatever key (it may never have answered this time), and
+ * `labgen up`'s record of it and its files.
+ */
+export function forgetHost(labDir: string, lab: Lab, name: string, knownHosts: KnownHostsFile): void {
+  const ip = vms(lab).find((v) => v.name === name)?.ip;
+  for (const n of [name, ...(ip ? [ip] : [])]) knownHosts.unpin(n);
+  const state = readUpState(labDir);
+  delete state.vms[name];
+  for (const [p, a] of Object.entries(state.applied)) if (a.host === name) delete state.applied[p];
+  writeUpState(labDir, state);
 }

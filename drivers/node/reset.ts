@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { SECRETS_DIR } from '../../generator/common/layout.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { type Vm, vms } from '../../generator/model/hosts.js';
-import { EXIT, LabgenError } from '../../generator/errors.js';
-import { failureLines, failureOf } from '../base/failure.js';
 import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
 import { ADMIN_KUBECONFIG } from '../up/kubeconfig.js';
 import { readUpState, writeUpState } from '../up/state.js';
+import { statesOrStop } from '../up/vagrant.js';
 import type { ClusterAccess } from './access.js';
 import { type HostOutcome, outcome, runReset, step } from './steps.js';
 
@@ -36,7 +35,7 @@ export interface ResetInput {
 export async function resetCluster(i: ResetInput): Promise<HostOutcome[]> {
   const hosts = vms(i.lab);
   const results = new Map(hosts.map((h) => [h.name, outcome(h.name)]));
-  const states = i.access.vagrant ? await vagrantStates(i.access) : undefined;
+  const states = i.access.vagrant ? await statesOrStop(i.access.vagrant, 'nothing was reset') : undefined;
   const one = async (h: Vm) => {
     const o = results.get(h.name)!;
     i.progress.start(h.name, 'reset.sh');
@@ -59,16 +58,6 @@ export async function resetCluster(i: ResetInput): Promise<HostOutcome[]> {
   const cp = results.get(hosts[0]!.name)!;
   forgetCluster(i.labDir, cp.ok, states ? [...results.values()].filter((o) => o.ok).map((o) => o.host) : []);
   return [...results.values()];
-}
-
-async function vagrantStates(access: ClusterAccess): Promise<Map<string, string>> {
-  try {
-    return await access.vagrant!.status();
-  } catch (e) {
-    throw new LabgenError(EXIT.failure, `cannot read the VMs' states; nothing was reset:\n${failureLines(failureOf(e, 'vagrant', 'vagrant status')).join('\n')}`, {
-      hint: 'vagrant status in the lab folder shows the same; is the provider running (libvirtd, VirtualBox)?',
-    });
-  }
 }
 
 /** Once the control plane is reset, the cluster's files here go; the VMs reset need their provisioners again from `labgen up`. */

@@ -64,11 +64,21 @@ export async function waitReady(r: Runner, kubeconfig: string, nodes: readonly s
   }
 }
 
-/** A node that left the lab: drained (as far as it goes) and deleted; one already gone is fine. */
-export async function deleteNode(r: Runner, kubeconfig: string, node: string): Promise<void> {
+/** Its pods moved to the other nodes (kubeadm's "remove a node": drain first); a node already gone is fine. */
+export async function drainNode(r: Runner, kubeconfig: string, node: string, step = 'node-delete'): Promise<void> {
   const drain = await r.exec(kubectl(kubeconfig, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=120s']));
-  if (drain.code !== 0 && !/not ?found/i.test(drain.stderr)) throw new CommandError(node, 'node-delete', `kubectl drain ${node}`, drain.code, tail(drain.stderr || drain.stdout));
-  await r.run('node-delete', `kubectl delete node ${node}`, kubectl(kubeconfig, ['delete', 'node', node, '--ignore-not-found']));
+  if (drain.code !== 0 && !/not ?found/i.test(drain.stderr)) throw new CommandError(node, step, `kubectl drain ${node}`, drain.code, tail(drain.stderr || drain.stdout));
+}
+
+/** The Node object deleted; one already gone is fine. */
+export async function removeNodeObject(r: Runner, kubeconfig: string, node: string, step = 'node-delete'): Promise<void> {
+  await r.run(step, `kubectl delete node ${node}`, kubectl(kubeconfig, ['delete', 'node', node, '--ignore-not-found']));
+}
+
+/** A node that left the lab: drained (as far as it goes) and deleted. */
+export async function deleteNode(r: Runner, kubeconfig: string, node: string): Promise<void> {
+  await drainNode(r, kubeconfig, node);
+  await removeNodeObject(r, kubeconfig, node);
 }
 
 /** k8s/apply.sh with KUBECONFIG set; its `== STEP` lines as progress; a failure names the step it was at. */

@@ -19,7 +19,7 @@ import { changes, type DesiredFile } from '../push/plan.js';
 import { readRemoteState } from '../push/remote-state.js';
 import { upload } from '../push/upload.js';
 import { applyK8s, clusterSlot, waitReady } from './cluster.js';
-import { HostReach, type Tunnel } from './reach.js';
+import { confirmWithUp, HostReach, type Tunnel } from './reach.js';
 import { ADMIN_KUBECONFIG, saveAdmin } from './kubeconfig.js';
 import { decisionsSince, type FileNow, type UpPlan } from './plan.js';
 import { readUpState, type UpState, writeUpState } from './state.js';
@@ -110,7 +110,7 @@ class HostsRun {
   constructor(private readonly o: HostsUpInput) {
     this.local = new LocalRunner({ cwd: o.labDir, ...(o.env ? { env: o.env } : {}) });
     this.state = readUpState(o.labDir);
-    this.reach = new HostReach({ ...o, connectTimeoutMs: o.timing.connectTimeoutMs, command: 'labgen up' });
+    this.reach = new HostReach({ ...o, connectTimeoutMs: o.timing.connectTimeoutMs, firstContact: confirmWithUp });
   }
 
   async run(): Promise<UpResult> {

@@ -29,9 +29,13 @@ export interface ReachOptions {
   confirmKey?: (node: string, address: string, fingerprint: string) => Promise<boolean>;
   /** SSH connect + handshake + login */
   connectTimeoutMs: number;
-  /** the command that takes --fingerprint, named in the refusal (`labgen up`) */
-  command: string;
+  /** what to do about a key seen for the first time without a terminal or --fingerprint (the refusal's last words) */
+  firstContact: (node: string, fingerprint: string) => string;
 }
+
+/** `labgen up`'s advice for a key seen for the first time: check it on the host, then confirm it. */
+export const confirmWithUp = (node: string, fp: string) =>
+  `On the host, \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` prints its key: if it is ${fp}, run labgen up --fingerprint ${node}=${fp}`;
 
 /** A host's key was not confirmed (no terminal and no --fingerprint, or a wrong one): nothing sent. */
 export class TrustError extends Error implements StepError {
@@ -93,8 +97,7 @@ export class HostReach {
     }
     if (!this.o.confirmKey)
       throw new TrustError(
-        `${who} presents the host key ssh-ed25519 ${fp}, which the lab has not pinned, and there is no terminal to confirm it on; refused: nothing was sent to it. ` +
-          `On the host, \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` prints its key: if it is ${fp}, run ${this.o.command} --fingerprint ${node}=${fp}`,
+        `${who} presents the host key ssh-ed25519 ${fp}, which the lab has not pinned, and there is no terminal to confirm it on; refused: nothing was sent to it. ${this.o.firstContact(node, fp)}`,
       );
     if (!(await this.o.confirmKey(node, address, fp))) throw new TrustError(`${who} presents the host key ssh-ed25519 ${fp}: not confirmed; refused: nothing was sent to it`);
   }

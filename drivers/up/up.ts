@@ -2,20 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { sha256 } from '../../generator/common/text.js';
-import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { Lab } from '../../generator/model/defaults.js';
 import { API_HOST, onService, vms as vmsOf } from '../../generator/model/hosts.js';
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { vagrantfileOf } from '../../generator/plan/vm/vagrantfile.js';
 import { hostKeySecret } from '../../generator/secrets/paths.js';
-import { commandOutcome, type Failure, failureLines, failureOf } from '../base/failure.js';
+import { commandOutcome, type Failure, failureOf } from '../base/failure.js';
 import { LocalRunner } from '../base/local.js';
 import type { Progress } from '../base/progress.js';
 import { applyK8s, clusterSlot, deleteNode, type ReadyTiming, waitReady } from './cluster.js';
 import { ADMIN_KUBECONFIG, mergeKubeconfig, saveAdmin } from './kubeconfig.js';
 import { type FileNow, opArgs, planUp, type UpPlan, type VmOp, type VmStep } from './plan.js';
 import { type Need, readUpState, stronger, type UpState, type VmRecord, writeUpState } from './state.js';
-import { Vagrant } from './vagrant.js';
+import { statesOrStop, Vagrant } from './vagrant.js';
 
 /**
  * `labgen up`: the lab's VMs brought to what the lab folder says, then the cluster. In order:
@@ -144,15 +143,7 @@ class UpRun {
   }
 
   async run(): Promise<UpResult> {
-    let states: Map<string, string>;
-    try {
-      states = await this.vagrant.status();
-    } catch (e) {
-      const f = failureOf(e, 'vagrant', 'vagrant status');
-      throw new LabgenError(EXIT.failure, `cannot read the VMs' states; nothing was started:\n${failureLines(f).join('\n')}`, {
-        hint: 'vagrant status in the lab folder shows the same; is the provider running (libvirtd, VirtualBox)?',
-      });
-    }
+    const states = await statesOrStop(this.vagrant, 'nothing was started');
     const vms = vmsOf(this.input.lab);
     const hostKeys = new Map<string, string>();
     for (const { name } of vms) {

@@ -1,6 +1,8 @@
 import { shellQuote } from '../../generator/common/quote.js';
-import { CommandError, tail } from '../base/failure.js';
+import { EXIT, LabgenError } from '../../generator/errors.js';
+import { CommandError, failureLines, failureOf, tail } from '../base/failure.js';
 import { type ExecOptions, type ExecResult, type Runner, runChecked } from '../base/runner.js';
+import { asRoot } from '../base/ssh.js';
 import { errorExit, MachineRun, parseLines, pluginsOf, statesOf, type VagrantEvent } from './machine-readable.js';
 
 /**
@@ -28,6 +30,18 @@ export function failureTail(run: Pick<MachineRun, 'output' | 'error'>, stderr: s
   const said = err && !SCRIPT_FAILED.test(err.message) ? err.message : '';
   const text = [tail(run.output.join('\n')), said].filter(Boolean).join('\n');
   return text ? tail(text, 12) : tail(stderr.split('\n').filter((l) => !RUBY_FRAME.test(l)).join('\n'));
+}
+
+/** `vagrant status`, or a LabgenError saying nothing was done (`nothing`: what was not, e.g. "nothing was started"). */
+export async function statesOrStop(vagrant: Vagrant, nothing: string): Promise<Map<string, string>> {
+  try {
+    return await vagrant.status();
+  } catch (e) {
+    const f = failureOf(e, 'vagrant', 'vagrant status');
+    throw new LabgenError(EXIT.failure, `cannot read the VMs' states; ${nothing}:\n${failureLines(f).join('\n')}`, {
+      hint: 'vagrant status in the lab folder shows the same; is the provider running (libvirtd, VirtualBox)?',
+    });
+  }
 }
 
 export class Vagrant {
@@ -82,7 +96,8 @@ export class Vagrant {
 }
 
 /**
- * A VM through `vagrant ssh VM -c`, as root (sudo: Vagrant's user has it without a password).
+ * A VM through `vagrant ssh VM -c`, as root the way an SSH host runs it (asRoot: `sudo -n`, which
+ * Vagrant's user has without a password, and root's PATH and locale).
  * stdin goes through to the command (vagrant execs ssh, which carries it), so a script can be
  * fed from this machine and not read from the synced folder, whatever its kind.
  */
@@ -93,8 +108,7 @@ class VmRunner implements Runner {
   ) {}
 
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const command = `sudo sh -c ${shellQuote(script)}`;
-    return this.local.exec(['vagrant', 'ssh', this.host, '--no-tty', '-c', command].map(shellQuote).join(' '), opts);
+    return this.local.exec(['vagrant', 'ssh', this.host, '--no-tty', '-c', asRoot('vagrant', script)].map(shellQuote).join(' '), opts);
   }
 
   run(step: string, command: string, script: string, opts?: ExecOptions): Promise<string> {

@@ -28,6 +28,7 @@ export interface Question {
 
 export async function askFirst(io: Io, o: { yes?: boolean; confirm?: (message: string) => Promise<boolean> }, q: Question): Promise<boolean> {
   if (o.yes) return true;
-  if (!io.tty) throw new LabgenError(EXIT.badInput, `${q.does}; without a terminal to ask on, --yes says so`, { hint: q.withYes });
+  // a question needs a terminal to be typed on too, not only one to be read on
+  if (!io.tty || (!o.confirm && !process.stdin.isTTY)) throw new LabgenError(EXIT.badInput, `${q.does}; without a terminal to ask on, --yes says so`, { hint: q.withYes });
   return (o.confirm ?? promptConfirm)(q.ask);
 }

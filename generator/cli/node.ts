@@ -1,13 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KnownHostsFile } from '../../drivers/base/known-hosts.js';
 import { LocalRunner } from '../../drivers/base/local.js';
 import { progressFor } from '../../drivers/base/progress.js';
 import { ClusterAccess } from '../../drivers/node/access.js';
-import { removeNode } from '../../drivers/node/remove.js';
+import { forgetHost, removeNode } from '../../drivers/node/remove.js';
 import { hostsReport } from '../../drivers/node/report.js';
 import { resetCluster } from '../../drivers/node/reset.js';
+import { fingerprintsByNode } from '../../drivers/adopt/lab.js';
 import { DEFAULT_HOSTS_TIMING, type HostsTiming } from '../../drivers/up/hosts.js';
+import { checkKubeconfig, kubeconfigTarget } from '../../drivers/up/kubeconfig.js';
 import { requirePrereqs } from '../../drivers/up/prereq.js';
 import { openUpFolder, upFiles } from '../../drivers/up/targets.js';
 import { KNOWN_HOSTS } from '../common/layout.js';
@@ -16,7 +18,9 @@ import { EXIT, LabgenError, LabValidationError } from '../errors.js';
 import { openLabFolder } from '../lab-folder/open.js';
 import { withoutWorker, withWorker } from '../model/lab-edit.js';
 import { loadLab, parseLabYaml } from '../model/load.js';
+import type { Lab } from '../model/defaults.js';
 import { onExistingHosts, vms } from '../model/hosts.js';
+import { BASTION } from '../plan/support/cluster-hosts.js';
 import { askFirst } from './confirm.js';
 import { generate } from './generate.js';
 import { upCommand } from './up.js';
@@ -54,6 +58,11 @@ export interface NodeRemoveOptions extends DayTwoOptions {
 
 /** lab.yaml as it is, and what it would be: checked like any lab.yaml before anything is written. */
 function edited(labFile: string, what: string, edit: (text: string) => string): string {
+  // written anew by rename: a link would be replaced by a file, its target left as it was
+  if (existsSync(labFile) && lstatSync(labFile).isSymbolicLink())
+    throw new LabgenError(EXIT.badInput, `${what}: ${labFile} is a symbolic link; labgen edits only a lab.yaml that is a file (nothing was changed)`, {
+      hint: 'make the change in the file it points to by hand, then labgen generate and labgen up',
+    });
   const text = readFileSync(labFile, 'utf8');
   const next = edit(text);
   try {
@@ -68,23 +77,36 @@ function edited(labFile: string, what: string, edit: (text: string) => string): 
 /** lab.yaml and the lab folder, written together (a hand-edited file stops both: exit 3). */
 const regenerate = (labFile: string, labText: string, io: Io, left: string[] = []) => generate({ lab: labFile, labText, left }, { ...io, interactive: false });
 
+/**
+ * What `labgen up` will be asked after the edit, checked before it: --fingerprint (existing hosts
+ * only; one without a name is the new host's), --merge-kubeconfig's file. Bad input is refused
+ * while nothing is written yet. The --fingerprint values as up takes them.
+ */
+function upArguments(name: string, lab: Lab, next: Lab, opts: NodeAddOptions): string[] {
+  const given = opts.fingerprint ?? [];
+  if (given.length && !onExistingHosts(lab)) throw new LabgenError(EXIT.badInput, '--fingerprint: only for cluster.provider existing (a VM presents the host key labgen made for it)');
+  if (given.length && opts.up === false) throw new LabgenError(EXIT.badInput, '--fingerprint confirms the key when labgen up first reaches the host: leave out --no-up, or give it to labgen up later');
+  const named = given.map((v) => (v.includes('=') ? v : `${name}=${v}`));
+  fingerprintsByNode(named, [...vms(next).map((v) => v.name), ...(next.cluster.ssh?.bastion ? [BASTION] : [])], { one: 'host', all: "the lab's hosts" });
+  if (opts.mergeKubeconfig) checkKubeconfig(kubeconfigTarget({ ...process.env, ...opts.env }));
+  return named;
+}
+
 export async function nodeAdd(name: string, opts: NodeAddOptions): Promise<number> {
   const io = ioOf(opts.io);
   const labFile = resolve(opts.lab);
   const lab = loadLab(labFile);
   const text = edited(labFile, `labgen node add ${name}`, (t) => withWorker(t, lab, { name, ...(opts.ip ? { ip: opts.ip } : {}), ...(opts.disk ? { disk: opts.disk } : {}) }, labFile));
+  const fingerprint = upArguments(name, lab, parseLabYaml(text, labFile), opts);
   const code = await regenerate(labFile, text, io);
   if (code !== EXIT.ok) return code;
   io.out(`${name}: added to ${labFile}`);
   if (opts.up === false) {
-    io.out(`labgen up brings it into the cluster${onExistingHosts(lab) ? ` (its host key confirmed: --fingerprint ${name}=SHA256:…)` : ''}`);
+    io.out(`next: labgen up brings ${name} into the cluster${onExistingHosts(lab) ? ` (its host key confirmed on a terminal, or with --fingerprint ${name}=SHA256:…)` : ''}`);
     return EXIT.ok;
   }
-  return upCommand({ lab: labFile, ...pick(opts, ['fingerprint', 'mergeKubeconfig', 'env', 'timing', 'io']) });
-}
-
-function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Pick<T, K>;
+  const { env, timing, mergeKubeconfig } = opts;
+  return upCommand({ lab: labFile, fingerprint, io: opts.io ?? {}, ...(env ? { env } : {}), ...(timing ? { timing } : {}), ...(mergeKubeconfig ? { mergeKubeconfig } : {}) });
 }
 
 /** What the hosts' side needs: the lab folder (current), a runner here, the way to each host and the API. */
@@ -117,7 +139,7 @@ export async function nodeRemove(name: string, opts: NodeRemoveOptions): Promise
       return EXIT.failure;
     }
     const progress = progressFor([name], io.tty, io.out);
-    const o = await removeNode({ labDir: c.p.labDir, lab: c.p.lab, name, access: c.access, local: c.local, knownHosts: c.knownHosts, force: !!opts.force, progress }).finally(() => progress.end());
+    const o = await removeNode({ labDir: c.p.labDir, lab: c.p.lab, name, access: c.access, local: c.local, force: !!opts.force, progress }).finally(() => progress.end());
     const report = hostsReport([o]);
     report.out.forEach(io.out);
     if (!o.ok) {
@@ -130,8 +152,13 @@ export async function nodeRemove(name: string, opts: NodeRemoveOptions): Promise
     c.close();
   }
   const code = await regenerate(labFile, text, io, [name]);
-  if (code === EXIT.ok) io.out(`${name}: removed from the cluster and from ${labFile}`);
-  return code;
+  if (code !== EXIT.ok) {
+    io.err(`labgen: ${name} is out of the cluster, but ${labFile} still lists it: once the above is fixed, labgen node remove ${name} again finishes it`);
+    return code;
+  }
+  forgetHost(c.p.labDir, c.p.lab, name, c.knownHosts);
+  io.out(`${name}: removed from the cluster and from ${labFile}; its pins in ${KNOWN_HOSTS} and labgen up's record of it are gone`);
+  return EXIT.ok;
 }
 
 export async function resetCommand(opts: NodeRemoveOptions): Promise<number> {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { KEEP, MANIFEST } from '../common/layout.js';
 import { machineFailure } from '../errors.js';
@@ -45,7 +45,8 @@ function writesOf(f: LabFolder, { decisions, justKept }: Settled): Writes {
   const keepStale = keepText !== serializeKeep(f.keep);
   const meta: MetaFile[] = [
     // init's lab.yaml goes in with the folder: a failure leaves neither (and an old lab.yaml, replaced with --force, comes back)
-    ...(f.labText === undefined ? [] : [{ path: basename(f.labFile), contents: f.labText }]),
+    // (a lab.yaml there already, edited by node add/remove, keeps its mode)
+    ...(f.labText === undefined ? [] : [{ path: basename(f.labFile), contents: f.labText, ...(existsSync(f.labFile) ? { mode: statSync(f.labFile).mode & 0o7777 } : {}) }]),
     ...f.secrets.pending(),
     ...(keepStale ? [{ path: KEEP, contents: keepText }] : []),
   ];

@@ -46,15 +46,18 @@ function setScalar(text: string, doc: Document, path: string[], value: number): 
 }
 
 /** A list entry as the entries before it are written: a flow map on its line, or a block map under `- `. */
-function entryText(entry: Record<string, string>, flow: boolean, indent: string): string {
+function entryText(entry: Record<string, string>, flow: boolean, indent: string, eol: string): string {
   const d = new Document(entry);
   if (flow) {
     (d.contents as YAMLMap).flow = true;
-    return `${indent}- ${d.toString().trim()}\n`;
+    return `${indent}- ${d.toString().trim()}${eol}`;
   }
   const lines = d.toString().trimEnd().split('\n');
-  return lines.map((l, i) => `${indent}${i ? '  ' : '- '}${l}`).join('\n') + '\n';
+  return lines.map((l, i) => `${indent}${i ? '  ' : '- '}${l}`).join(eol) + eol;
 }
+
+/** The file's line ending (a file written on Windows keeps its CRLF). */
+const eolOf = (text: string) => (text.includes('\r\n') ? '\r\n' : '\n');
 
 /** The next VM worker's name, and the last one's (undefined: none). */
 export function vmWorkerNames(lab: Lab): { next: string; last?: string } {
@@ -73,9 +76,12 @@ export function withWorker(text: string, lab: Lab, worker: NewWorker, source = '
     const hosts = doc.getIn(['cluster', 'workers', 'hosts'], true) as Node | undefined;
     const last = isSeq(hosts) && !hosts.flow ? (hosts.items.at(-1) as Node | undefined) : undefined;
     if (last?.range) {
-      const at = lineStart(text, last.range[0]);
-      const indent = /^\s*/.exec(text.slice(at))![0];
-      return splice(text, lineEnd(text, last.range[1] - 1), lineEnd(text, last.range[1] - 1), entryText(entry, isMap(last) && last.flow === true, indent));
+      const indent = /^[ \t]*/.exec(text.slice(lineStart(text, last.range[0])))![0];
+      const at = lineEnd(text, last.range[1] - 1);
+      const eol = eolOf(text);
+      // the last line of a file without a final newline gets one first
+      const before = at === text.length && !text.endsWith('\n') ? eol : '';
+      return splice(text, at, at, before + entryText(entry, isMap(last) && last.flow === true, indent, eol));
     }
     if (isSeq(hosts)) hosts.add(doc.createNode(entry));
     else doc.setIn(['cluster', 'workers', 'hosts'], doc.createNode([entry]));

@@ -75,6 +75,57 @@ describe('lab.yaml edits of the day-2 commands', () => {
     expect(back).toBe(text);
   });
 
+  it('existing hosts, other layouts: block entries, CRLF, no final newline, a comment after the list, a flow list; each read back as the lab it should be', () => {
+    const head = (hosts: string) =>
+      [
+        'version: 1',
+        'name: e',
+        'domain: e.lab',
+        'network: { subnet: 10.20.0.0/24, gateway: 10.20.0.1 }',
+        'cluster:',
+        '  provider: existing',
+        '  ssh: { user: ops }',
+        '  controlPlane: { name: cp, ip: 10.20.0.10 }',
+        '  workers:',
+        hosts,
+      ].join('\n');
+    const names = (text: string) => parseLabYaml(text).cluster.workers.hosts?.map((h) => `${h.name} ${h.ip}`);
+    const add = (text: string) => withWorker(text, parseLabYaml(text), { name: 'w2', ip: '10.20.0.12' });
+    // block entries: the new one as a block too, at the same indentation
+    const block = head('    hosts:\n      - name: w1\n        ip: 10.20.0.11\n# the end\n');
+    const b = add(block);
+    expect(b).toBe(head('    hosts:\n      - name: w1\n        ip: 10.20.0.11\n      - name: w2\n        ip: 10.20.0.12\n# the end\n'));
+    expect(names(b)).toEqual(['w1 10.20.0.11', 'w2 10.20.0.12']);
+    expect(withoutWorker(b, parseLabYaml(b), 'w1')).toBe(head('    hosts:\n      - name: w2\n        ip: 10.20.0.12\n# the end\n'));
+    // no newline at the end of the file
+    const bare = head('    hosts:\n      - { name: w1, ip: 10.20.0.11 }');
+    expect(add(bare)).toBe(`${bare}\n      - { name: w2, ip: 10.20.0.12 }\n`);
+    // CRLF: the new line ends as the others do
+    const crlf = head('    hosts:\n      - { name: w1, ip: 10.20.0.11 }  # first\n').replace(/\n/g, '\r\n');
+    const c = add(crlf);
+    expect(c).toBe(`${crlf}      - { name: w2, ip: 10.20.0.12 }\r\n`);
+    expect(names(c)).toEqual(['w1 10.20.0.11', 'w2 10.20.0.12']);
+    // a flow list: set in the document (laid out anew, still the same lab)
+    const flow = head('    hosts: [{ name: w1, ip: 10.20.0.11 }]\n');
+    expect(names(add(flow))).toEqual(['w1 10.20.0.11', 'w2 10.20.0.12']);
+    // the last entry out: an empty list, still a valid lab
+    const one = head('    hosts:\n      - { name: w1, ip: 10.20.0.11 }\n');
+    expect(names(withoutWorker(one, parseLabYaml(one), 'w1'))).toEqual([]);
+  });
+
+  it('VMs, other layouts: count in a block map, count left out (the default), each set where it is', () => {
+    const text = seed('rpi-slurm').replace(
+      '  workers: { count: 3, namePrefix: kv-worker-, firstIp: 10.0.0.220, cpus: 2, memory: 2048 }',
+      '  workers:\n    count: 3   # three to start\n    namePrefix: kv-worker-\n    firstIp: 10.0.0.220',
+    );
+    const next = withWorker(text, parseLabYaml(text), { name: 'kv-worker-3' });
+    expect(next).toBe(text.replace('    count: 3   # three to start', '    count: 4   # three to start'));
+    const implicit = text.replace('    count: 3   # three to start\n', '');
+    const lab = parseLabYaml(implicit);
+    const first = withWorker(implicit, lab, { name: `kv-worker-${lab.cluster.workers.count}` });
+    expect(parseLabYaml(first).cluster.workers.count).toBe(lab.cluster.workers.count + 1);
+  });
+
   it('refused, naming why (exit 2): a name the lab has, the control plane, a VM out of turn, an address for a VM, a host without one', () => {
     const vmText = seed('rpi-slurm');
     const vmLab = parseLabYaml(vmText);

@@ -231,7 +231,7 @@ export function parseStandInLog(text: string): { ns: bigint; line: string }[] {
     });
 }
 
-/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; the lab CA's secret is a stand-in CA; the rest succeeds. */
+/** kubectl on this machine: records its calls; every node of LABGEN_TEST_NODES is Ready; draining LABGEN_TEST_DRAIN_FAIL fails; the lab CA's secret is a stand-in CA; the rest succeeds. */
 export const LAPTOP_KUBECTL = `#!/bin/bash
 # labgen test stand-in for kubectl on this machine (no API server answers here): records every call
 echo "kubectl $*" >>"$LABGEN_TEST_BED/kubectl.log"
@@ -246,6 +246,8 @@ case $server in https://127.0.0.1:*)
   exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 10 said <&3 && echo "the API end said: $said" >>"$LABGEN_TEST_BED/kubectl.log"
   exec 3<&- ;;
 esac
+# a drain that fails (a node that is down: its pods never leave), for the node LABGEN_TEST_DRAIN_FAIL names
+case " $* " in *" drain \${LABGEN_TEST_DRAIN_FAIL:-none} "*) echo "error: unable to drain node \"\${LABGEN_TEST_DRAIN_FAIL}\": timed out (stand-in)" >&2; exit 1 ;; esac
 case " $* " in
   *" get nodes "*)
     items=''

@@ -73,7 +73,8 @@ describeE2e('labgen node add / node remove / reset on VMs (stand-in: vagrant, ku
       `kubectl ${admin} delete node ${W1} --ignore-not-found`,
     ]);
     expect(bed.vagrantCalls().filter((c) => !/ (status|plugin list) /.test(c))).toEqual([
-      `vagrant ssh ${W1} --no-tty -c sudo sh -c 'bash -s -- ${W1}'`,
+      // as root the way an SSH host runs it (sudo -n, root's PATH), the script on stdin (the log's line ends at the PATH line's end)
+      `vagrant ssh ${W1} --no-tty -c sudo -n -- sh -c 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; LC_ALL=C; export PATH LC_ALL`,
       `vagrant destroy -f ${W1} --machine-readable`,
     ]);
     // what the VM got on stdin: the lab folder's reset.sh, as it is
@@ -88,6 +89,18 @@ describeE2e('labgen node add / node remove / reset on VMs (stand-in: vagrant, ku
     expect(again.code, shownRun(again)).toBe(EXIT.ok);
     expect(bed.vagrantCalls().filter((c) => / (up|provision|reload|destroy) /.test(c))).toEqual([`vagrant provision ${CP} --machine-readable`, `vagrant provision ${W0} --machine-readable`]);
     expect(again.result!.cluster.did.join('\n')).not.toContain('delete node');
+  });
+
+  it('reset with a VM not running (its disk still holds the cluster): that one named (exit 1), the others reset; the kubeconfigs stay while the control plane is not reset', async () => {
+    bed.setState(CP, 'poweroff');
+    const r = await day2((o) => resetCommand({ lab: lab.labFile, env: bed.env, io: o, yes: true }));
+    expect(r.code, r.out.join('\n')).toBe(EXIT.failure);
+    const text = r.out.join('\n');
+    expect(text).toContain(`labgen: reset failed on ${CP}; the others were reset`);
+    expect(text).toContain(`${CP}: failed at reset.sh: the VM is poweroff: its disk still holds the cluster; start it (vagrant up ${CP} --no-provision) and run labgen reset again`);
+    expect(existsSync(join(bed.dir, `stdin-${W0}`))).toBe(true);
+    expect(existsSync(join(lab.dir, SECRETS_DIR, 'admin.kubeconfig'))).toBe(true);
+    bed.setState(CP, 'running');
   });
 
   it('reset: reset.sh on the worker, then the control plane; the kubeconfigs gone; the next up provisions both again and applies k8s/', async () => {

@@ -129,7 +129,45 @@ describeE2e(
       expect(clash.code).toBe(EXIT.badInput);
       expect(clash.error?.message).toContain('would not be a valid lab (nothing was changed)');
       expect(clash.error?.message).toContain(host(W1).ip);
+      const notYet = await run((io) => nodeAdd(W2, { lab: labFile, ip: host(W2).ip, fingerprint: [fp(host(W2))], env, io, up: false }));
+      expect(notYet.error?.message).toContain('--fingerprint confirms the key when labgen up first reaches the host');
+      const short = await run((io) => nodeAdd(W2, { lab: labFile, ip: host(W2).ip, fingerprint: ['SHA256:short'], env, io }));
+      expect(short.code).toBe(EXIT.badInput);
+      expect(short.error?.message).toContain(`--fingerprint ${W2}=SHA256:short: not a SHA256 fingerprint`);
       expect(labText()).toBe(original);
+    });
+
+    it('node add and node remove stop at a file of the lab folder edited by hand (exit 3): nothing written, no host touched', async () => {
+      const hostsFile = join(labDir, 'laptop', 'hosts');
+      const generated = readFileSync(hostsFile, 'utf8');
+      writeFileSync(hostsFile, `${generated}# mine\n`);
+      const before = (await log(host(W1))).length;
+      const add = await run((io) => nodeAdd(W2, { lab: labFile, ip: host(W2).ip, env, io, up: false }));
+      expect(add.code, shown(add)).toBe(EXIT.conflict);
+      const gone = await remove(W1, { yes: true });
+      expect(gone.code, shown(gone)).toBe(EXIT.conflict);
+      expect(gone.error?.message).toContain('changed by hand; nothing was done');
+      expect(labText()).toBe(original);
+      expect(readFileSync(hostsFile, 'utf8')).toBe(`${generated}# mine\n`);
+      expect((await log(host(W1))).length).toBe(before);
+      expect(kubectlLog()).not.toContain(`drain ${W1}`);
+      writeFileSync(hostsFile, generated);
+    });
+
+    it('node add --no-up: lab.yaml and the folder only, and what to do next; removing that host, which labgen up never reached, needs --force', async () => {
+      const r = await run((io) => nodeAdd(W2, { lab: labFile, ip: host(W2).ip, env, io, up: false }));
+      expect(r.code, shown(r)).toBe(EXIT.ok);
+      expect(r.out).toContain(`next: labgen up brings ${W2} into the cluster (its host key confirmed on a terminal, or with --fingerprint ${W2}=SHA256:…)`);
+      expect(labText()).toContain(`- { name: ${W2}, ip: ${host(W2).ip} }`);
+      expect(await log(host(W2))).toEqual([]);
+      const refused = await remove(W2, { yes: true });
+      expect(refused.code, shown(refused)).toBe(EXIT.failure);
+      expect(refused.err.join('\n')).toContain(`labgen up never reached ${W2} (its key is not pinned)`);
+      expect(labText()).toContain(W2);
+      const forced = await remove(W2, { yes: true, force: true });
+      expect(forced.code, shown(forced)).toBe(EXIT.ok);
+      expect(labText()).toBe(original);
+      expect(await log(host(W2))).toEqual([]);
     });
 
     it('node add: the host appended to lab.yaml (every other line as written), the folder regenerated, then up (the real CLI on a terminal: the new key shown and confirmed) joins it alone: no second init, the old worker untouched', async () => {
@@ -150,6 +188,7 @@ describeE2e(
 
     it('node remove: without a terminal it needs --yes (exit 2, nothing done); the control plane and a name the lab lacks are refused', async () => {
       const before = (await log(host(W2))).length;
+      const drains = kubectlLog().split(`drain ${W2} `).length;
       const ask = await remove(W2);
       expect(ask.code).toBe(EXIT.badInput);
       expect(ask.error?.message).toBe(`removing ${W2} drains its pods to the other nodes and runs kubeadm reset on it; without a terminal to ask on, --yes says so`);
@@ -160,7 +199,7 @@ describeE2e(
       expect((await log(host(W2))).length).toBe(before);
       expect((await remove(CP, { yes: true })).error?.message).toBe(`${CP} is the control plane: a cluster cannot go on without it`);
       expect((await remove('nosuch', { yes: true })).error?.message).toBe(`nosuch is not a worker of the lab (its workers: ${W1}, ${W2})`);
-      expect(kubectlLog()).not.toContain(`drain ${W2}`);
+      expect(kubectlLog().split(`drain ${W2} `).length).toBe(drains);
     });
 
     it('node remove: drained and deleted, kubeadm reset on the host with what it leaves, labgen\'s files and pin gone; lab.yaml back as written; the next up never reaches it', async () => {
@@ -180,7 +219,7 @@ describeE2e(
       expect(readFileSync(join(labDir, 'laptop', 'hosts'), 'utf8')).not.toContain(W2);
       expect(known()).not.toContain(host(W2).ip);
       expect(readFileSync(join(labDir, UP_STATE), 'utf8')).not.toContain(W2);
-      expect(r.out).toContain(`${W2}: removed from the cluster and from ${labFile}`);
+      expect(r.out).toContain(`${W2}: removed from the cluster and from ${labFile}; its pins in .labgen/known_hosts and labgen up's record of it are gone`);
 
       nodes(CP, W1);
       const sshd = host(W2).log().length;
@@ -221,20 +260,27 @@ describeE2e(
       expect(existsSync(join(labDir, SECRETS_DIR, 'admin.kubeconfig'))).toBe(true);
     }, 300_000);
 
-    it('node remove of a worker that is down: exit 1 naming it, lab.yaml unchanged; with --force it leaves the lab all the same', async () => {
+    it('node remove of a worker that is down: its drain fails, exit 1 naming it, lab.yaml unchanged; with --force the node is deleted all the same, its pins go, and it leaves the lab', async () => {
       await host(W1).stop();
+      env.LABGEN_TEST_DRAIN_FAIL = W1;
       // nothing answers at its address: a short connect timeout is only the wait before that is said
       const down = { ...TIMING, connectTimeoutMs: 5_000 };
       const r = await remove(W1, { yes: true, timing: down });
       expect(r.code, shown(r)).toBe(EXIT.failure);
-      expect(r.err.join('\n')).toContain(`${W1}: failed at connect: cannot connect to ${W1}`);
+      expect(r.err.join('\n')).toContain(`${W1}: failed at drain: \`kubectl drain ${W1}\` exited 1`);
       expect(r.err).toContain(`labgen: ${W1} was not removed; lab.yaml still lists it`);
+      expect(kubectlLog()).not.toContain(`delete node ${W1}`);
       expect(labText()).toBe(original);
       const forced = await remove(W1, { yes: true, force: true, timing: down });
       expect(forced.code, shown(forced)).toBe(EXIT.ok);
-      expect(forced.out.join('\n')).toContain('gone past it (--force)');
+      const notes = forced.out.join('\n');
+      expect(notes).toContain('drain failed (`kubectl drain w1` exited 1); gone past it (--force)');
+      expect(notes).toMatch(/connect failed \(cannot connect to w1 at [\d.]+: .*\); gone past it \(--force\)/);
+      expect(kubectlLog()).toContain(`delete node ${W1} --ignore-not-found`);
+      expect(known()).not.toMatch(new RegExp(`(^|,)(${W1}|${host(W1).ip.replace(/\./g, '\\.')})[, ]`, 'm'));
       expect(labText()).not.toContain(W1);
       expect(labText()).toContain('# my lab: the machines under the desk');
+      delete env.LABGEN_TEST_DRAIN_FAIL;
     }, 300_000);
   },
 );
