@@ -187,7 +187,10 @@ function program(): Command {
 
   // ---- day 2 (issue #14): a worker more or less, the cluster taken down; VMs and existing hosts alike
   const fingerprints = (v: string, all: string[] | undefined) => [...(all ?? []), v];
-  const node = cli.command('node').description('add a worker to the lab and the cluster, or take one out of both (VMs or existing hosts)');
+  const node = cli
+    .command('node')
+    .description('add a worker to the lab and the cluster, or take one out of both (VMs or existing hosts)')
+    .addHelpText('after', '\nExamples:\n  labgen node add k8s-worker2\n  labgen node remove k8s-worker2 --yes');
   node
     .command('add')
     .argument('<name>', 'the new worker: with VMs the next number (k8s-worker2 after k8s-worker1); with existing hosts any free name')
