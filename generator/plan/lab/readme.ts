@@ -5,6 +5,8 @@ import { type FileSpec, MODE } from '../file-spec.js';
 import { apiEndpoint } from '../vm/kubeadm-config.js';
 import { render } from '../support/render.js';
 import { CNI_MULTICAST } from '../support/cni-multicast.js';
+import { usage as pushImages } from '../k8s/push-images.js';
+import { VM_SHARES_DIR } from '../../common/layout.js';
 
 /** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
 const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
@@ -43,6 +45,8 @@ export function planLabReadme(lab: Lab): FileSpec[] {
     // what the hosts' firewalls and a cloud's security groups must let through (support/ports.ts)
     ports: { controlPlane: firewalldPorts(lab, 'control-plane'), worker: firewalldPorts(lab, 'worker') },
     cniMulticast: CNI_MULTICAST[lab.cluster.cni].note,
+    pushImages: pushImages(vms(lab)[0]!.name),
+    vmShares: VM_SHARES_DIR,
   };
   return [{ path: 'README.md', contents: render('README.md', data), mode: MODE.file, kind: 'doc' }];
 }
