@@ -120,7 +120,7 @@ class UpRun {
     writeUpState(this.input.labDir, this.state);
   }
 
-  /** The sha256 of the VM's SSH host key (its public half) now: common.sh installs the key from the VM's share, copied from it. */
+  /** The sha256 of the VM's SSH host key (its public half) now: common.sh installs the key from the VM's share, a copy of it. */
   private hostKeySha(vm: string): string | undefined {
     const file = join(this.input.labDir, SECRETS_DIR, `${hostKeySecret(vm)}.pub`);
     return existsSync(file) ? sha256(readFileSync(file)) : undefined;

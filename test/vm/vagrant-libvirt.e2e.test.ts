@@ -131,8 +131,8 @@ describeE2e(
       const out = first!.output;
       expect(row(out, CP)).toEqual([CP, 'not created', `vagrant up ${CP} --provider libvirt`, 'ok']);
       expect(row(out, WORKER)).toEqual([WORKER, 'not created', `vagrant up ${WORKER} --provider libvirt`, 'ok']);
-      // control-plane.sh left admin.kubeconfig in the synced folder already (0600): up read it back the same
-      expect(row(out, 'cluster')).toEqual(['cluster', '-', `nodes Ready: ${CP}, ${WORKER}; k8s/apply.sh`, 'ok']);
+      // the admin kubeconfig written by up (control-plane.sh's copy is in the control plane's own share)
+      expect(row(out, 'cluster')).toEqual(['cluster', '-', `.labgen/secrets/admin.kubeconfig (0600); nodes Ready: ${CP}, ${WORKER}; k8s/apply.sh`, 'ok']);
       expect(out).toContain('up: 2 VM(s) running, the cluster Ready');
       expect(out).toContain(`  VMs             ${CP} ${bed!.ip(10)}, ${WORKER} ${bed!.ip(11)}`);
       // the laptop's kubectl: the nodes asked with the admin kubeconfig (0600), then k8s/ applied
@@ -302,7 +302,10 @@ describeE2e(
           expect(existsSync(join(labDir, f)), f).toBe(true);
           expect(sums.has(sha(readFileSync(join(labDir, f)))), `${vm} must not see ${f}`).toBe(false);
         }
-        const labKeyLine = (await lab('.labgen/secrets/id_ed25519')).split('\n')[1]!;
+        // nor inside another file: a line of the lab key's private part (its first lines, the format's
+        // header and the public half, are much the same in every ed25519 key: the VM's own has them)
+        const labKeyLine = (await lab('.labgen/secrets/id_ed25519')).split('\n')[3]!;
+        expect(labKeyLine).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
         expect((await onVm(vm, `sudo grep -rlF -e ${labKeyLine} /vagrant`)).code, `${vm}: the lab's SSH key under /vagrant`).toBe(1);
       }
       // on the laptop: each share 0700, its secrets 0600
