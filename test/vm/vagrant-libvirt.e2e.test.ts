@@ -437,6 +437,23 @@ describeE2e(
       expect((await onVmOk(WORKER, 'cat /var/log/labgen-standin/kubeadm.log')).match(/^kubeadm join /gm)).toHaveLength(1);
     }, 30 * MIN);
 
+    it("a worker destroyed (vagrant destroy -f): labgen up makes it anew, the control plane's token step first, and carries the join file that step wrote into the new worker's share: it joins with it", async () => {
+      requireFirst();
+      const gone = await runLogged('vagrant', ['destroy', '-f', WORKER], { cwd: labDir, env: bed!.vagrantEnv(), logFile: bed!.log, timeoutMs: 5 * MIN });
+      expect(gone.code, tail(gone.output)).toBe(0);
+      const back = await up();
+      expect(back.code, tail(back.output)).toBe(0);
+      expect(row(back.output, CP)).toEqual([CP, 'running', `vagrant provision ${CP} --provision-with control-plane`, 'ok']);
+      expect(row(back.output, WORKER)).toEqual([WORKER, 'not created', `vagrant up ${WORKER} --provider libvirt`, 'ok']);
+      const joined = await onVmOk(WORKER, 'sudo cat /etc/kubernetes/kubelet.conf');
+      expect(joined).toBe(await lab(`.labgen/secrets/vms/${CP}/secrets/join.kubeconfig`));
+      expect(joined).toBe(await lab(`.labgen/secrets/vms/${WORKER}/secrets/join.kubeconfig`));
+      expect((await onVmOk(WORKER, 'sudo cat /var/log/labgen-standin/kubeadm.log')).match(/^kubeadm join /gm)).toHaveLength(1);
+      // the new worker too sees its own key and the join file, no other secret
+      const secrets = (await onVmOk(WORKER, 'sudo find /vagrant/.labgen/secrets -type f | sort')).trim().split('\n');
+      expect(secrets).toEqual([`/vagrant/.labgen/secrets/hostkeys/${WORKER}/ssh_host_ed25519_key`, `/vagrant/.labgen/secrets/hostkeys/${WORKER}/ssh_host_ed25519_key.pub`, '/vagrant/.labgen/secrets/join.kubeconfig']);
+    }, 30 * MIN);
+
     it('vagrant destroy -f removes both VMs and leaves the management network it did not make (management_network_keep)', async () => {
       requireFirst();
       const down = await runLogged('vagrant', ['destroy', '-f'], { cwd: labDir, env: bed!.vagrantEnv(), logFile: bed!.log, timeoutMs: 5 * MIN });
