@@ -1,12 +1,15 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { shellQuote as q } from '../../generator/common/quote.js';
 import type { Lab } from '../../generator/model/defaults.js';
-import { vms } from '../../generator/model/hosts.js';
+import { onExistingHosts, vms } from '../../generator/model/hosts.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
 import type { KnownHostsFile } from '../base/known-hosts.js';
 import type { LocalRunner } from '../base/local.js';
 import type { Progress } from '../base/progress.js';
 import { drainNode, removeNodeObject } from '../up/cluster.js';
 import { readUpState, writeUpState } from '../up/state.js';
+import { vmShare } from '../up/vm-share.js';
 import type { ClusterAccess } from './access.js';
 import { type HostOutcome, outcome, runReset, step } from './steps.js';
 
@@ -96,14 +99,22 @@ async function destroy(i: RemoveInput, o: HostOutcome, state: string): Promise<v
 
 /**
  * labgen keeps no record of a host that left the lab (once lab.yaml no longer names it): its
- * pins under its name and address, whatever key (it may never have answered this time), and
- * `labgen up`'s record of it and its files.
+ * pins under its name and address, whatever key (it may never have answered this time),
+ * `labgen up`'s record of it and its files, a VM's share. What could not be removed, in words.
  */
-export function forgetHost(labDir: string, lab: Lab, name: string, knownHosts: KnownHostsFile): void {
+export function forgetHost(labDir: string, lab: Lab, name: string, knownHosts: KnownHostsFile): string[] {
   const ip = vms(lab).find((v) => v.name === name)?.ip;
   for (const n of [name, ...(ip ? [ip] : [])]) knownHosts.unpin(n);
   const state = readUpState(labDir);
   delete state.vms[name];
   for (const [p, a] of Object.entries(state.applied)) if (a.host === name) delete state.applied[p];
   writeUpState(labDir, state);
+  if (onExistingHosts(lab)) return [];
+  // a VM's share: its host key's copy and what its root wrote there
+  try {
+    rmSync(join(labDir, vmShare(name)), { recursive: true, force: true });
+    return [];
+  } catch (e) {
+    return [`could not remove ${vmShare(name)}/ (${(e as Error).message}): remove it by hand (it holds a copy of the VM's host key)`];
+  }
 }

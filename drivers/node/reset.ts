@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { SECRETS_DIR } from '../../generator/common/layout.js';
+import { join, relative } from 'node:path';
+import { LABGEN_DIR } from '../../generator/common/layout.js';
+import { JOIN_FILE } from '../../generator/plan/vm/kubeadm-config.js';
+import { vmShare } from '../up/vm-share.js';
 import type { Lab } from '../../generator/model/defaults.js';
-import { type Vm, vms } from '../../generator/model/hosts.js';
+import { onExistingHosts, type Vm, vms } from '../../generator/model/hosts.js';
 import { pool } from '../base/pool.js';
 import type { Progress } from '../base/progress.js';
 import { ADMIN_KUBECONFIG } from '../up/kubeconfig.js';
@@ -22,8 +24,15 @@ import { type HostOutcome, outcome, runReset, step } from './steps.js';
  * A host that fails is named; the others are reset all the same (exit 1).
  */
 
-/** What kubeadm made that the lab folder keeps a copy of (control-plane.sh copies them out). */
-const CLUSTER_FILES = [ADMIN_KUBECONFIG, `${SECRETS_DIR}/join.kubeconfig`];
+/**
+ * What kubeadm made that the lab folder keeps a copy of: the admin kubeconfig up fetched, and
+ * in each VM's share what control-plane.sh copied out (the join file, the admin kubeconfig) and
+ * the join file up carried to a worker. They name a cluster that is gone.
+ */
+function clusterFiles(lab: Lab): string[] {
+  const inShares = onExistingHosts(lab) ? [] : vms(lab).flatMap((v) => [JOIN_FILE, ADMIN_KUBECONFIG].map((f) => `${vmShare(v.name)}/${relative(LABGEN_DIR, f)}`));
+  return [ADMIN_KUBECONFIG, JOIN_FILE, ...inShares];
+}
 
 export interface ResetInput {
   labDir: string;
@@ -56,13 +65,13 @@ export async function resetCluster(i: ResetInput): Promise<HostOutcome[]> {
   );
   await one(hosts.find((h) => h.role === 'control-plane')!);
   const cp = results.get(hosts[0]!.name)!;
-  forgetCluster(i.labDir, cp.ok, states ? [...results.values()].filter((o) => o.ok).map((o) => o.host) : []);
+  forgetCluster(i.labDir, i.lab, cp.ok, states ? [...results.values()].filter((o) => o.ok).map((o) => o.host) : []);
   return [...results.values()];
 }
 
 /** Once the control plane is reset, the cluster's files here go; the VMs reset need their provisioners again from `labgen up`. */
-function forgetCluster(labDir: string, cpReset: boolean, vmsReset: string[]): void {
-  if (cpReset) for (const f of CLUSTER_FILES) rmSync(join(labDir, f), { force: true });
+function forgetCluster(labDir: string, lab: Lab, cpReset: boolean, vmsReset: string[]): void {
+  if (cpReset) for (const f of clusterFiles(lab)) rmSync(join(labDir, f), { force: true });
   const state = readUpState(labDir);
   for (const h of vmsReset) state.vms[h] = { ...state.vms[h], pending: 'provision' };
   if (cpReset) for (const [p, a] of Object.entries(state.applied)) if (a.kind === 'k8s') delete state.applied[p];

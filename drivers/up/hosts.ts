@@ -8,6 +8,7 @@ import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/mode
 import { APPLY_SCRIPT, CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { BASTION } from '../../generator/plan/support/cluster-hosts.js';
 import { EXISTING_LAB_ROOT } from '../../generator/plan/vm/lab-root.js';
+import { JOIN_FILE } from '../../generator/plan/vm/kubeadm-config.js';
 import { SECRET } from '../../generator/secrets/paths.js';
 import { commandOutcome, failureOf } from '../base/failure.js';
 import type { KnownHostsFile } from '../base/known-hosts.js';
@@ -72,7 +73,6 @@ export interface HostsUpInput {
 
 /** Where a host keeps what of the lab folder it needs. */
 const onHost = (path: string) => `${EXISTING_LAB_ROOT}/${path}`;
-const JOIN = `${SECRETS_DIR}/join.kubeconfig`;
 const TOKEN = `${SECRETS_DIR}/${SECRET.kubeadmToken}`;
 
 /** Every file of provision/ but the other hosts' kubeadm configs: what `vm` runs its scripts with. */
@@ -237,7 +237,7 @@ class HostsRun {
     let join: Buffer | undefined;
     await step(cp, 'control-plane.sh', async (r, res) => {
       await this.runScript(cp.name, r, 'control-plane.sh', [cp.name], res);
-      join = Buffer.from(await r.run('fetch', `cat ${onHost(JOIN)}`, catScript(JOIN)));
+      join = Buffer.from(await r.run('fetch', `cat ${onHost(JOIN_FILE)}`, catScript(JOIN_FILE)));
       if (saveAdmin(this.o.labDir, await r.run('fetch', `cat ${onHost(ADMIN_KUBECONFIG)}`, catScript(ADMIN_KUBECONFIG)))) res.did.push(`${ADMIN_KUBECONFIG} (0600)`);
       this.progress.done(cp.name, `done: ${summary(res)}`);
     });
@@ -255,7 +255,7 @@ class HostsRun {
         return;
       }
       await step(w, 'worker.sh', async (r, res2) => {
-        const file: DesiredFile = { path: onHost(JOIN), content: join!, sha256: sha256(join!), mode: 0o600, owner: 'root:root', role: 'target', restart: [], network: false };
+        const file: DesiredFile = { path: onHost(JOIN_FILE), content: join!, sha256: sha256(join!), mode: 0o600, owner: 'root:root', role: 'target', restart: [], network: false };
         await this.deliver(r, [file], res2.did);
         await this.runScript(w.name, r, 'worker.sh', [w.name], res2);
         this.progress.done(w.name, `done: ${summary(res2)}`);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { SECRETS_DIR } from '../../generator/common/layout.js';
 import { sha256 } from '../../generator/common/text.js';
 import type { Lab } from '../../generator/model/defaults.js';
-import { API_HOST, onService, vms as vmsOf } from '../../generator/model/hosts.js';
+import { API_HOST, onService, type Vm, vms as vmsOf } from '../../generator/model/hosts.js';
 import { CA_FILE } from '../../generator/plan/k8s/apply-script.js';
 import { vagrantfileOf } from '../../generator/plan/vm/vagrantfile.js';
+import { joinKubeconfig } from '../../generator/plan/vm/kubeadm-config.js';
 import { hostKeySecret } from '../../generator/secrets/paths.js';
 import { commandOutcome, type Failure, failureOf } from '../base/failure.js';
 import { LocalRunner } from '../base/local.js';
@@ -15,6 +16,7 @@ import { ADMIN_KUBECONFIG, mergeKubeconfig, saveAdmin } from './kubeconfig.js';
 import { type FileNow, opArgs, planUp, type UpPlan, type VmOp, type VmStep } from './plan.js';
 import { type Need, readUpState, stronger, type UpState, type VmRecord, writeUpState } from './state.js';
 import { statesOrStop, Vagrant } from './vagrant.js';
+import { writeVmShare } from './vm-share.js';
 
 /**
  * `labgen up`: the lab's VMs brought to what the lab folder says, then the cluster. In order:
@@ -23,6 +25,8 @@ import { statesOrStop, Vagrant } from './vagrant.js';
  *   2. each VM, one vagrant command at a time, control plane first (a worker joins it; a
  *      control plane that fails skips the workers, a worker that fails does not stop the next);
  *      the control plane's token step first when a worker will join (its token lives 24 h);
+ *      before each command, the VM's own folder of what it may see (vm-share.ts: its host key,
+ *      the control plane's token, a joining worker's join file fetched from the control plane);
  *   3. the admin kubeconfig from the control plane (`vagrant ssh`: whatever the synced folder's
  *      kind, rsync included) into .labgen/secrets/, 0600; the nodes Ready; a node that left the lab
  *      deleted; k8s/apply.sh when k8s/ changed or the cluster is new;
@@ -92,6 +96,8 @@ class UpRun {
   private readonly state: UpState;
   private progress!: Progress;
   private readonly registry: boolean;
+  /** the control plane's join file, fetched once a worker joins in this run */
+  private join?: Buffer;
 
   constructor(private readonly input: UpInput) {
     this.local = new LocalRunner({ cwd: input.labDir, ...(input.env ? { env: input.env } : {}) });
@@ -114,7 +120,7 @@ class UpRun {
     writeUpState(this.input.labDir, this.state);
   }
 
-  /** The sha256 of the VM's SSH host key (its public half) now: common.sh installs the key from the synced folder. */
+  /** The sha256 of the VM's SSH host key (its public half) now: common.sh installs the key from the VM's share, a copy of it. */
   private hostKeySha(vm: string): string | undefined {
     const file = join(this.input.labDir, SECRETS_DIR, `${hostKeySecret(vm)}.pub`);
     return existsSync(file) ? sha256(readFileSync(file)) : undefined;
@@ -134,6 +140,20 @@ class UpRun {
     else delete rec.labCa;
     if (hostKey) rec.hostKey = hostKey;
     else delete rec.hostKey;
+  }
+
+  /**
+   * What the VM may see of .labgen/ into its share (vm-share.ts), before a vagrant command for it.
+   * A joining worker gets the control plane's join file, fetched with `vagrant ssh` (whatever the
+   * synced folder's kind, and a file the VM's root wrote may be root's on the laptop).
+   */
+  private async share(vm: Vm, joins: boolean): Promise<void> {
+    if (joins && !this.join) {
+      const cp = vmsOf(this.input.lab).find((v) => v.role === 'control-plane')!.name;
+      const text = await this.vagrant.ssh(cp, 'the join file', `sudo cat ${joinKubeconfig(this.input.lab)}`);
+      if (text) this.join = Buffer.from(text);
+    }
+    writeVmShare(this.input.labDir, vm, joins ? this.join : undefined);
   }
 
   /** The lab CA's sha256 now, when the VMs' common.sh installs it (the registry is on) and apply.sh saved it. */
@@ -215,6 +235,7 @@ class UpRun {
   private async runOp(s: VmStep, op: VmOp, main: boolean, r: VmResult): Promise<void> {
     const vm = s.vm.name;
     const args = opArgs(vm, op, this.input.lab.cluster.provider);
+    await this.share(s.vm, s.joins);
     r.did.push(shown(args));
     this.progress.step(vm, op.kind === 'provision' && op.only === 'control-plane' ? 'the bootstrap token (control-plane provisioner)' : shown(args));
     const ca = this.caSha();
@@ -310,6 +331,7 @@ class UpRun {
       const ca = this.caSha();
       const hostKey = this.hostKeySha(vm);
       try {
+        await this.share(plan.steps.find((s) => s.vm.name === vm)!.vm, false);
         await this.vagrant.machine(vm, args, (e) => e.kind === 'step' && step(`${vm}: ${e.text}`));
         this.ranCommon(vm, ca, hostKey);
         c.did.push(shown(args));

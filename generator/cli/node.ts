@@ -156,7 +156,7 @@ export async function nodeRemove(name: string, opts: NodeRemoveOptions): Promise
     io.err(`labgen: ${name} is out of the cluster, but ${labFile} still lists it: once the above is fixed, labgen node remove ${name} again finishes it`);
     return code;
   }
-  forgetHost(c.p.labDir, c.p.lab, name, c.knownHosts);
+  for (const w of forgetHost(c.p.labDir, c.p.lab, name, c.knownHosts)) io.err(`labgen: warning: ${w}`);
   io.out(`${name}: removed from the cluster and from ${labFile}; its pins in ${KNOWN_HOSTS} and labgen up's record of it are gone`);
   return EXIT.ok;
 }

@@ -83,6 +83,9 @@ describeE2e('labgen node add / node remove / reset on VMs (stand-in: vagrant, ku
     expect(workers()).toBe(1);
     expect(readFileSync(join(lab.dir, 'Vagrantfile'), 'utf8')).not.toContain(W1);
     expect(readFileSync(join(lab.dir, UP_STATE), 'utf8')).not.toContain(W1);
+    // its share (the copy of its host key) went with it
+    expect(existsSync(join(lab.dir, SECRETS_DIR, 'vms', W1))).toBe(false);
+    expect(existsSync(join(lab.dir, SECRETS_DIR, 'vms', W0))).toBe(true);
     expect(r.out.join('\n')).not.toContain('left the lab');
     bed.clearCalls();
     const again = await runUp({ lab: lab.labFile, env: bed.env, timing: FAST });

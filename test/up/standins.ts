@@ -16,8 +16,13 @@
  *   kubectl-fail     a part of kubectl's arguments: a call that has it fails
  *   ssh-fail         present: `vagrant ssh -c` prints what it would and exits 1, nothing on stderr
  *   hostkey/VM       the public half of the SSH host key VM's common provisioner last installed:
- *                    what `ssh-keygen -y` reads from the private key in the synced folder, where
- *                    common.sh's labgen-host-key takes it from
+ *                    what `ssh-keygen -y` reads from the private key in the VM's synced share
+ *                    (.labgen/secrets/vms/VM/, its /vagrant/.labgen), where common.sh's
+ *                    labgen-host-key takes it from
+ *   joined/VM        the join file a worker's provisioner joined with (it must be in its share,
+ *                    the one the control plane's provisioner wrote into its own)
+ *   share/VM         what each provisioner of VM found in its share: one `PROVISIONER FILE...`
+ *                    line per run (the files under it, sorted)
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,12 +62,21 @@ assumes that this means the command failed. The output for this command
 should be in the log above. Please read the output to determine what
 went wrong."
   fi
+  local share=".labgen/secrets/vms/$vm" # what the VM sees as /vagrant/.labgen
+  mkdir -p "$bed/share" && echo "$p $(cd "$share" 2>/dev/null && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')" >>"$bed/share/$vm"
   if [ "$p" = common ]; then # the host key common.sh installs (labgen-host-key), as sshd would then offer it
-    mkdir -p "$bed/hostkey" && ssh-keygen -y -f ".labgen/secrets/hostkeys/$vm/ssh_host_ed25519_key" >"$bed/hostkey/$vm" ||
+    mkdir -p "$bed/hostkey" && ssh-keygen -y -f "$share/secrets/hostkeys/$vm/ssh_host_ed25519_key" >"$bed/hostkey/$vm" ||
       fail_exit "labgen-host-key: no host key for $vm in the synced folder (stand-in)"
   fi
-  if [ "$p" = control-plane ]; then # what control-plane.sh leaves in the synced folder (a share's mode, not 0600)
-    mkdir -p .labgen/secrets && cp "$bed/admin.conf" .labgen/secrets/admin.kubeconfig && chmod 0644 .labgen/secrets/admin.kubeconfig
+  if [ "$p" = control-plane ]; then # what control-plane.sh writes into its share: the join file, the admin kubeconfig
+    [ -s "$share/secrets/kubeadm-token" ] || fail_exit "control-plane.sh: no bootstrap token in the synced folder (stand-in)"
+    printf 'join file of %s, token %s\n' "$vm" "$(cat "$share/secrets/kubeadm-token")" >"$share/secrets/join.kubeconfig"
+    cp "$bed/admin.conf" "$share/secrets/admin.kubeconfig"
+    chmod 0600 "$share/secrets/join.kubeconfig" "$share/secrets/admin.kubeconfig"
+  fi
+  if [ "$p" = worker ] && [ ! -e "$bed/joined/$vm" ]; then # worker.sh joins with the join file in its share
+    [ -s "$share/secrets/join.kubeconfig" ] || fail_exit "worker.sh: no join file in the synced folder (stand-in)"
+    mkdir -p "$bed/joined" && cp "$share/secrets/join.kubeconfig" "$bed/joined/$vm"
   fi
   mr "$vm" ui detail "    $vm: $p ($vm): changed: stand-in"
 }
@@ -119,6 +133,7 @@ case "$cmd" in
   ssh)
     [ "$(state_of "$vm")" = running ] || { echo "VM must be running to open SSH connection." >&2; exit 1; }
     if [ "$command" = 'sudo cat /etc/kubernetes/admin.conf' ]; then cat "$bed/admin.conf"; fi
+    if [ "$command" = 'sudo cat /vagrant/.labgen/secrets/join.kubeconfig' ]; then cat ".labgen/secrets/vms/$vm/secrets/join.kubeconfig"; fi
     if [ -e "$bed/ssh-fail" ]; then exit 1; fi
     # a script fed on stdin (the day-2 commands' reset.sh): kept, and what reset.sh says when it reset a node
     if [[ $command == *"bash -s -- "* ]]; then
@@ -188,6 +203,10 @@ export interface StandInBed {
   sshFailing(on: boolean): void;
   /** the public key VM's common provisioner last installed (`ssh-keygen -y` of the key it was given), or undefined */
   installedHostKey(vm: string): string | undefined;
+  /** what VM's provisioners found in its share, one `PROVISIONER FILE...` line per run */
+  shareSeen(vm: string): string[];
+  /** the join file worker VM joined with, or undefined */
+  joinedWith(vm: string): string | undefined;
   cleanup(): void;
 }
 
@@ -251,6 +270,8 @@ export function standInBed(o: { admin: string; plugins?: string; notReady?: numb
     kubectlFailing: (part) => writeFileSync(join(dir, 'kubectl-fail'), part),
     sshFailing: (on) => (on ? writeFileSync(join(dir, 'ssh-fail'), '') : rmSync(join(dir, 'ssh-fail'), { force: true })),
     installedHostKey: (vm) => (existsSync(join(dir, 'hostkey', vm)) ? readFileSync(join(dir, 'hostkey', vm), 'utf8').trim() : undefined),
+    shareSeen: (vm) => (existsSync(join(dir, 'share', vm)) ? readFileSync(join(dir, 'share', vm), 'utf8').split('\n').filter(Boolean).map((l) => l.trim()) : []),
+    joinedWith: (vm) => (existsSync(join(dir, 'joined', vm)) ? readFileSync(join(dir, 'joined', vm), 'utf8') : undefined),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

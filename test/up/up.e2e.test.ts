@@ -61,6 +61,8 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
       'vagrant plugin list --machine-readable', // the provider's plugin is there (prerequisites)
       'vagrant status --machine-readable',
       `vagrant up ${CP} --provider libvirt --machine-readable`,
+      // the join file the control plane wrote, for the worker that joins
+      `vagrant ssh ${CP} --no-tty -c sudo cat /vagrant/.labgen/secrets/join.kubeconfig`,
       `vagrant up ${W} --provider libvirt --machine-readable`,
       `vagrant ssh ${CP} --no-tty -c sudo cat /etc/kubernetes/admin.conf`,
       // k8s/apply.sh saved the lab CA: containerd on each VM must trust it (common.sh installs it)
@@ -76,7 +78,7 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
       'cluster: nodes Ready 1/2; waiting for kv-worker-0',
     ])
       expect(r.out).toContain(line);
-    // the kubeconfig: what the control plane has, 0600 although the synced folder's copy was 0644, read by the real kubectl
+    // the kubeconfig: what the control plane has, 0600, read by the real kubectl
     expect(mode(ADMIN)).toBe(0o600);
     expect(readFileSync(join(lab.dir, ADMIN), 'utf8')).toBe(adminConf('homelab', SERVER));
     const view = realKubectl(['config', 'view', '--kubeconfig', join(lab.dir, ADMIN), '-o', 'jsonpath={.clusters[0].cluster.server}']);
@@ -98,6 +100,31 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
     expect(existsSync(join(lab.dir, UP_STATE))).toBe(true);
     // each VM's common provisioner installed the host key known_hosts pins for it, under each of its names
     for (const vm of [CP, W]) for (const name of [vm, `${vm}.home.lab`]) expect(keyOf(bed.installedHostKey(vm)), `${vm} as ${name}`).toBe(pinned(name));
+    // what each VM's provisioners found in its synced share (its /vagrant/.labgen): its own key, the control
+    // plane the token, the worker the join file the control plane wrote; the lab CA once apply.sh saved it
+    const key = (vm: string) => [`secrets/${hostKeySecret(vm)}`, `secrets/${hostKeySecret(vm)}.pub`];
+    const seen = (p: string, ...files: string[]) => [p, ...files.sort()].join(' ');
+    expect(bed.shareSeen(CP)).toEqual([
+      seen('common', ...key(CP), 'secrets/kubeadm-token'),
+      seen('control-plane', ...key(CP), 'secrets/kubeadm-token'),
+      seen('common', ...key(CP), 'secrets/kubeadm-token', 'secrets/join.kubeconfig', 'secrets/admin.kubeconfig', 'lab-ca.crt'),
+    ]);
+    expect(bed.shareSeen(W)).toEqual([
+      seen('common', ...key(W), 'secrets/join.kubeconfig'),
+      seen('worker', ...key(W), 'secrets/join.kubeconfig'),
+      seen('common', ...key(W), 'secrets/join.kubeconfig', 'lab-ca.crt'),
+    ]);
+    const token = readFileSync(join(lab.dir, SECRETS_DIR, 'kubeadm-token'), 'utf8').trim();
+    expect(bed.joinedWith(W)).toBe(`join file of ${CP}, token ${token}\n`);
+    // the shares: 0700, their secrets 0600 (copies of .labgen/secrets/, the lab CA 0644)
+    for (const vm of [CP, W]) {
+      const share = `${SECRETS_DIR}/vms/${vm}`;
+      expect(mode(share), share).toBe(0o700);
+      expect(mode(`${share}/secrets/hostkeys/${vm}`), share).toBe(0o700);
+      for (const f of [...key(vm), 'secrets/join.kubeconfig']) expect(mode(`${share}/${f}`), `${share}/${f}`).toBe(0o600);
+      expect(readFileSync(join(lab.dir, share, 'secrets', hostKeySecret(vm)))).toEqual(readFileSync(join(lab.dir, SECRETS_DIR, hostKeySecret(vm))));
+      expect(mode(`${share}/lab-ca.crt`)).toBe(0o644);
+    }
     // the guide says what up just did: the lab registry is on, so the VMs were provisioned again for the lab CA
     expect(readFileSync(join(lab.dir, 'README.md'), 'utf8')).toMatch(/provisions the VMs again once the lab CA exists \(so containerd\s+trusts the lab registry\)/);
   });
@@ -220,6 +247,7 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
     expect(bed.vagrantCalls().slice(1)).toEqual([
       'vagrant status --machine-readable',
       `vagrant provision ${CP} --provision-with control-plane --machine-readable`,
+      `vagrant ssh ${CP} --no-tty -c sudo cat /vagrant/.labgen/secrets/join.kubeconfig`,
       `vagrant up ${W} --provider libvirt --machine-readable`,
       `vagrant ssh ${CP} --no-tty -c sudo cat /etc/kubernetes/admin.conf`,
     ]);
@@ -240,7 +268,7 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
       '      To see the stack trace of this error execute with --v=5 or higher',
     ]);
     // the control plane: only its token step; nothing reached the cluster
-    expect(bed.vagrantCalls().slice(2)).toEqual([`vagrant provision ${CP} --provision-with control-plane --machine-readable`, `vagrant up ${W} --provider libvirt --machine-readable`]);
+    expect(bed.vagrantCalls().slice(2)).toEqual([`vagrant provision ${CP} --provision-with control-plane --machine-readable`, `vagrant ssh ${CP} --no-tty -c sudo cat /vagrant/.labgen/secrets/join.kubeconfig`, `vagrant up ${W} --provider libvirt --machine-readable`]);
     expect(bed.kubectlCalls()).toEqual([]);
     expect(bed.state(CP)).toBe('running');
     expect(JSON.parse(readFileSync(join(lab.dir, UP_STATE), 'utf8')).vms[W].pending).toBe('provision');
@@ -253,6 +281,7 @@ describeE2e('labgen up (stand-in: vagrant, kubectl)', { commands: ['bash', 'kube
     expect(bed.vagrantCalls().slice(1)).toEqual([
       'vagrant status --machine-readable',
       `vagrant provision ${CP} --provision-with control-plane --machine-readable`,
+      `vagrant ssh ${CP} --no-tty -c sudo cat /vagrant/.labgen/secrets/join.kubeconfig`,
       `vagrant provision ${W} --machine-readable`,
       `vagrant ssh ${CP} --no-tty -c sudo cat /etc/kubernetes/admin.conf`,
     ]);

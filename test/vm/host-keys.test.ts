@@ -417,7 +417,7 @@ describeE2e(
       const r = await provision(cp);
       await cp.exec(`mv /vagrant/${keyFile('cp')}.away /vagrant/${keyFile('cp')}`);
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain(`labgen-host-key: /vagrant/${keyFile('cp')} or its .pub is missing: \`labgen generate\` makes them in the lab folder (a VM reads them from the synced folder`);
+      expect(r.stderr).toContain(`labgen-host-key: /vagrant/${keyFile('cp')} or its .pub is missing: \`labgen generate\` makes them in the lab folder and \`labgen up\` puts a VM's into its synced folder`);
       expect(await presented(cp)).toBe(pinned('cp'));
     });
   },

@@ -18,7 +18,7 @@
  * with its time (LABGEN_VMBED_KEEP=1 keeps the folder).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -133,8 +133,8 @@ describeE2e(
       const out = first!.output;
       expect(row(out, CP)).toEqual([CP, 'not created', `vagrant up ${CP} --provider libvirt`, 'ok']);
       expect(row(out, WORKER)).toEqual([WORKER, 'not created', `vagrant up ${WORKER} --provider libvirt`, 'ok']);
-      // control-plane.sh left admin.kubeconfig in the synced folder already (0600): up read it back the same
-      expect(row(out, 'cluster')).toEqual(['cluster', '-', `nodes Ready: ${CP}, ${WORKER}; k8s/apply.sh`, 'ok']);
+      // the admin kubeconfig written by up (control-plane.sh's copy is in the control plane's own share)
+      expect(row(out, 'cluster')).toEqual(['cluster', '-', `.labgen/secrets/admin.kubeconfig (0600); nodes Ready: ${CP}, ${WORKER}; k8s/apply.sh`, 'ok']);
       expect(out).toContain('up: 2 VM(s) running, the cluster Ready');
       expect(out).toContain(`  VMs             ${CP} ${bed!.ip(10)}, ${WORKER} ${bed!.ip(11)}`);
       // the laptop's kubectl: the nodes asked with the admin kubeconfig (0600), then k8s/ applied
@@ -269,9 +269,52 @@ describeE2e(
       expect(wLog).not.toContain('-> failed');
       // worker.sh asked the API with the join file first, then joined with it: its token is the lab's
       expect(await onVmOk(WORKER, 'cat /var/log/labgen-standin/kubectl.log')).toContain('kubectl --kubeconfig=/vagrant/.labgen/secrets/join.kubeconfig get --raw /version\n');
+      // the join file the control plane wrote into its share, carried by labgen up into the worker's
       const joined = await onVmOk(WORKER, 'sudo cat /etc/kubernetes/kubelet.conf');
-      expect(joined).toBe(await lab('.labgen/secrets/join.kubeconfig'));
+      expect(joined).toBe(await lab(`.labgen/secrets/vms/${CP}/secrets/join.kubeconfig`));
+      expect(joined).toBe(await lab(`.labgen/secrets/vms/${WORKER}/secrets/join.kubeconfig`));
       expect(joined).toContain(`    token: ${token}\n`);
+    });
+
+    it("each VM sees only what it needs of the lab folder: provision/ and its own share as /vagrant/.labgen (its host key; the control plane the token, the worker the join file), no other VM's or Pi's host key, no munge key, not the lab's SSH key", async () => {
+      requireFirst();
+      const filesUnder = (dir: string) =>
+        readdirSync(join(labDir, dir), { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(labDir, dir, f)).isFile()).map((f) => `${dir}/${f}`);
+      const key = (vm: string) => [`.labgen/secrets/hostkeys/${vm}/ssh_host_ed25519_key`, `.labgen/secrets/hostkeys/${vm}/ssh_host_ed25519_key.pub`];
+      // the lab CA: once apply.sh saved it, from the next vagrant command for the VM on
+      const ca = (vm: string) => (existsSync(join(labDir, '.labgen/secrets/vms', vm, 'lab-ca.crt')) ? ['.labgen/lab-ca.crt'] : []);
+      const own: Record<string, string[]> = {
+        // what control-plane.sh writes into its own share: the join file, the admin kubeconfig
+        [CP]: [...key(CP), '.labgen/secrets/kubeadm-token', '.labgen/secrets/join.kubeconfig', '.labgen/secrets/admin.kubeconfig', ...ca(CP)],
+        [WORKER]: [...key(WORKER), '.labgen/secrets/join.kubeconfig', ...ca(WORKER)],
+      };
+      // what no VM may read, anywhere under /vagrant: the lab's SSH key, the munge key, the Pi's host key, the other VM's
+      const never = (vm: string) => ['.labgen/secrets/id_ed25519', '.labgen/secrets/munge.key', ...key('pi-a'), ...key(VMS.find((v) => v !== vm)!)];
+      for (const vm of VMS) {
+        // two virtiofs mounts, nothing else of the lab folder
+        expect((await onVmOk(vm, 'findmnt -rn -t virtiofs -o TARGET | sort')).trim().split('\n'), vm).toEqual(['/vagrant/.labgen', '/vagrant/provision']);
+        const listed = (await onVmOk(vm, 'sudo find /vagrant -type f | sort')).trim().split('\n');
+        expect(listed, vm).toEqual([...filesUnder('provision'), ...own[vm]!].map((f) => `/vagrant/${f}`).sort());
+        // its own key: the one in the lab's secrets; the share's copies as the laptop has them
+        for (const f of key(vm)) expect(await onVmOk(vm, `sudo cat /vagrant/${f}`), f).toBe(await lab(f));
+        if (vm === CP) expect(await onVmOk(vm, 'sudo cat /vagrant/.labgen/secrets/kubeadm-token')).toBe(await lab('.labgen/secrets/kubeadm-token'));
+        // and none of the others' bytes, under any name: every file's sha256 against theirs
+        const sums = new Set((await onVmOk(vm, 'sudo find /vagrant -type f -exec sha256sum {} +')).trim().split('\n').map((l) => l.split(/\s+/)[0]));
+        for (const f of never(vm)) {
+          expect(existsSync(join(labDir, f)), f).toBe(true);
+          expect(sums.has(sha(readFileSync(join(labDir, f)))), `${vm} must not see ${f}`).toBe(false);
+        }
+        // nor inside another file: a line of the lab key's private part (its first lines, the format's
+        // header and the public half, are much the same in every ed25519 key: the VM's own has them)
+        const labKeyLine = (await lab('.labgen/secrets/id_ed25519')).split('\n')[3]!;
+        expect(labKeyLine).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
+        expect((await onVm(vm, `sudo grep -rlF -e ${labKeyLine} /vagrant`)).code, `${vm}: the lab's SSH key under /vagrant`).toBe(1);
+      }
+      // on the laptop: each share 0700, its secrets 0600
+      for (const vm of VMS) {
+        expect(statSync(join(labDir, `.labgen/secrets/vms/${vm}`)).mode & 0o777).toBe(0o700);
+        for (const f of own[vm]!.filter((x) => x.startsWith('.labgen/secrets/'))) expect(statSync(join(labDir, '.labgen/secrets/vms', vm, f.slice('.labgen/'.length))).mode & 0o777, f).toBe(0o600);
+      }
     });
 
     it('the admin kubeconfig fetched into the lab folder (0600) as the control plane has it, and merged into $KUBECONFIG (0600) as the context minilab, which the real kubectl reads', async () => {
@@ -405,7 +448,7 @@ describeE2e(
       const admin = `--kubeconfig=${join(labDir, '.labgen/secrets/admin.kubeconfig')}`;
       expect(kubectl).toEqual([`kubectl ${admin} drain ${WORKER} --ignore-daemonsets --delete-emptydir-data --force --timeout=120s`, `kubectl ${admin} delete node ${WORKER} --ignore-not-found`]);
       // what reset.sh printed in the VM, read back from vagrant ssh: kubeadm reset ran, and the worker's kubeconfig of the cluster went with it
-      expect(row(r.output, WORKER)?.[1]).toMatch(/^kubectl drain, delete node worker-0; kubeadm reset(, [^;]+)?; vagrant destroy -f worker-0$/);
+      expect(row(r.output, WORKER)?.[1]).toMatch(/^kubectl drain worker-0; kubeadm reset(, [^;]+)?; kubectl delete node worker-0; vagrant destroy -f worker-0$/);
       const domains = await must('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name']);
       expect(domains.split('\n').filter((d) => d.startsWith(bed!.domainPrefix))).toEqual([`${bed!.domainPrefix}${CP}`]);
       expect((yaml.load(await lab('lab.yaml')) as { cluster: { workers: { count: number } } }).cluster.workers.count).toBe(0);

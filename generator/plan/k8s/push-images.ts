@@ -8,13 +8,18 @@ import { SECRETS_DIR } from '../../common/layout.js';
 /**
  * k8s/registry/push-images.sh: seed 003's loop that copies the cluster's images into the lab
  * registry, for containerd instead of docker. It runs on a VM (as root: containerd's socket is
- * root's), where /vagrant is the lab folder, so the registry password is read from the lab's
- * secrets there. nerdctl is used when a node has it; kubeadm nodes have only ctr and crictl,
- * and ctr is enough: list, tag, push (one platform: CRI pulled only the node's own).
+ * root's), which sees neither k8s/ nor the lab's secrets (the Vagrantfile syncs it only its own
+ * files): the script is uploaded, the registry password comes on its stdin, never on a command
+ * line. nerdctl is used when a node has it; kubeadm nodes have only ctr and crictl, and ctr is
+ * enough: list, tag, push (one platform: CRI pulled only the node's own).
  */
 
-/** The lab folder as the Vagrant VMs see it (Vagrant's default synced folder). */
-const LAB_ON_VM = '/vagrant';
+/** How to run it on `vm`, from the lab folder: the lab guide says the same. */
+export const usage = (vm: string) => [
+  `vagrant upload ${SCRIPT} /tmp/push-images.sh ${vm}`,
+  `vagrant ssh ${vm} --no-tty -c 'sudo bash /tmp/push-images.sh' < ${SECRETS_DIR}/${SECRET.registryPassword}`,
+];
+const SCRIPT = 'k8s/registry/push-images.sh';
 
 export function pushImagesScript(lab: Lab): string {
   const q = shellQuote;
@@ -23,19 +28,24 @@ export function pushImagesScript(lab: Lab): string {
     marker('#'),
     '#',
     '# Copies every image this node has (the images the cluster runs) into the lab registry, as',
-    '# <registry>/<original name>, so the lab can pull them without the internet. Run on a VM:',
-    '#   vagrant ssh <vm> -c "sudo /vagrant/k8s/registry/push-images.sh"',
+    '# <registry>/<original name>, so the lab can pull them without the internet. Run on a VM,',
+    '# from the lab folder, with the registry password on its stdin:',
+    ...usage('<vm>').map((l) => `#   ${l}`),
     '# containerd trusts the lab CA through /etc/containerd/certs.d/<registry>/hosts.toml.',
     'set -euo pipefail',
     '',
     `registry=${q(fqdn(lab, 'registry'))}`,
     `user='${REGISTRY_USER}'`,
-    `password_file="\${REGISTRY_PASSWORD_FILE:-${LAB_ON_VM}/${SECRETS_DIR}/${SECRET.registryPassword}}"`,
+    'password_file=${REGISTRY_PASSWORD_FILE:-/dev/stdin}',
     'hosts_dir=/etc/containerd/certs.d',
     'ns=k8s.io',
     '',
     'if [ "$(id -u)" -ne 0 ]; then',
     '  echo "push-images.sh: run as root (sudo): containerd\'s socket is root\'s" >&2',
+    '  exit 1',
+    'fi',
+    'if [ "$password_file" = /dev/stdin ] && [ -t 0 ]; then',
+    `  echo "push-images.sh: the registry password comes on stdin: < ${SECRETS_DIR}/${SECRET.registryPassword} (or set REGISTRY_PASSWORD_FILE)" >&2`,
     '  exit 1',
     'fi',
     'if [ ! -r "$password_file" ]; then',

@@ -6,6 +6,8 @@ import { apiEndpoint } from '../vm/kubeadm-config.js';
 import { render } from '../support/render.js';
 import { CNI_MULTICAST } from '../support/cni-multicast.js';
 import { vmWorkerNames } from '../../model/lab-edit.js';
+import { usage as pushImages } from '../k8s/push-images.js';
+import { VM_SHARES_DIR } from '../../common/layout.js';
 
 /** A Mermaid id from a host name (Mermaid reads "-" in ids as part of an edge). */
 const id = (name: string) => `h_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
@@ -46,6 +48,8 @@ export function planLabReadme(lab: Lab): FileSpec[] {
     cniMulticast: CNI_MULTICAST[lab.cluster.cni].note,
     // the names node add and node remove take next (VM workers are numbered)
     workerNames: vmWorkerNames(lab),
+    pushImages: pushImages(vms(lab)[0]!.name),
+    vmShares: VM_SHARES_DIR,
   };
   return [{ path: 'README.md', contents: render('README.md', data), mode: MODE.file, kind: 'doc' }];
 }

@@ -6,16 +6,19 @@ import { marker } from '../../common/quote.js';
 import { toYaml } from '../support/yaml.js';
 import { API_PORT } from '../support/cluster-ports.js';
 import { labRoot } from './lab-root.js';
+import { SECRETS_DIR } from '../../common/layout.js';
 
 /**
  * provision/kubeadm/<vm>.yaml: kubeadm's v1beta4 config for each VM. The control plane gets
  * Init + Cluster + Kubelet configuration; each worker a JoinConfiguration that discovers the
- * cluster through the join kubeconfig the control plane leaves in the synced folder.
+ * cluster through the join kubeconfig the control plane writes (`labgen up` carries it to each worker).
  */
 
 const KUBEADM = 'kubeadm.k8s.io/v1beta4';
+/** The join file, relative to the lab folder as the scripts see it: the control plane writes it, a worker reads it. */
+export const JOIN_FILE = `${SECRETS_DIR}/join.kubeconfig`;
 /** Where a worker finds the join file: the lab folder as its scripts see it (provision.ts labRoot). */
-export const joinKubeconfig = (lab: Lab) => `${labRoot(lab)}/.labgen/secrets/join.kubeconfig`;
+export const joinKubeconfig = (lab: Lab) => `${labRoot(lab)}/${JOIN_FILE}`;
 const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
 export const apiEndpoint = (lab: Lab) => `${API_HOST}.${lab.domain}:${API_PORT}`;

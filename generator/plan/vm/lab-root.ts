@@ -1,7 +1,10 @@
 import type { Lab } from '../../model/defaults.js';
 import { onExistingHosts } from '../../model/hosts.js';
 
-/** Where the VMs' scripts find the lab folder: Vagrant's synced folder. */
+/**
+ * Where the VMs' scripts find the lab folder: what Vagrant syncs of it there, provision/ and the
+ * VM's own share of .labgen/ (drivers/up/vm-share.ts), each at its path in the lab folder.
+ */
 const SYNCED_FOLDER = '/vagrant';
 /**
  * Where `labgen up` puts on a host that exists already (provider existing) what of the lab

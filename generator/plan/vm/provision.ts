@@ -22,9 +22,10 @@ import { hostKeySecret } from '../../secrets/paths.js';
  */
 
 /**
- * Where a VM finds the SSH host key labgen made for it: the lab folder is the synced folder
- * /vagrant. A double-quoted shell word for common.sh, whose $node_name is the VM's name (made
- * of constants only: no value from lab.yaml goes into it).
+ * Where a VM finds the SSH host key labgen made for it: its own share of .labgen/ (drivers/up/
+ * vm-share.ts), synced to /vagrant/.labgen, holds it at the lab folder's path. A double-quoted
+ * shell word for common.sh, whose $node_name is the VM's name (made of constants only: no value
+ * from lab.yaml goes into it).
  */
 const VM_HOST_KEY = `"/vagrant/${SECRETS_DIR}/${hostKeySecret('$node_name')}"`;
 
@@ -35,7 +36,7 @@ function machineWords(lab: Lab) {
       machine: 'VM',
       runner: 'Vagrant shell provisioner',
       kubeUser: { name: 'vagrant', login: '`vagrant ssh`' },
-      joinPath: 'through the synced folder',
+      joinPath: "`labgen up` copies it to the workers' synced folders",
       tokenAgain: '; or vagrant provision $control_plane --provision-with control-plane',
       hostKey: VM_HOST_KEY,
     };
