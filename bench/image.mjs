@@ -11,8 +11,9 @@
 // The lab: 5 Pis (bookworm), generated once. Each labgen run makes all 5 images into a fresh
 // folder; per image = wall time / 5. The cp baseline makes 5 copies one after the other in the
 // same way (each pays the write-back of the ones before, as labgen's do); per copy = time / 5.
-// The two sides run in turns, BENCH_RUNS of each; the ratio is the median of the turns' ratios
-// (a busy machine's load changes by the minute: a turn compares like with like). Beside the wall
+// The sides run in turns, BENCH_RUNS of each; the ratio is the median of the turns' ratios
+// (a busy machine's load changes by the minute: a turn compares like with like), after a turn not
+// counted. Every turn's figures go to stderr with the machine's load. Beside the wall
 // time's ratio, the CPU time's (user + system of the process tree, GNU time): the copy is the
 // kernel's work on the CPU here, and CPU time swings far less with other load than wall time does.
 // Peak RSS: labgen's own (node's high-water mark, reported on exit by a --require hook, as
@@ -21,6 +22,12 @@
 // Targets: ≤ 1.1× cp per image (where the copy is what takes time: the allocated base), labgen's
 // RSS ≤ 150 MB whatever the image size. Env: BENCH_RUNS (3, median shown), BENCH_DIR (where the
 // bases go, default the OS temp folder: it must be a file system with holes, e.g. ext4 or xfs).
+//
+// Not the same work: labgen's images are on disk when it ends (each is fsynced before it is
+// renamed into place, as every file labgen writes is), where cp leaves its copy in the page cache
+// for the kernel to write some time later. So the allocated base's turns have two more sides:
+// cp + sync FILE (a copy made as durable), and labgen with every fsync made a no-op (eatmydata,
+// here only: when it is installed), which prices durability in the same turns.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +42,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PIS = 5;
 const TARGET_RATIO = 1.1;
 const TARGET_RSS_MB = 150;
+const EATMYDATA = spawnSync('sh', ['-c', 'command -v eatmydata'], { encoding: 'utf8' }).stdout.trim();
 const log = (line) => process.stderr.write(`[bench/image] ${line}\n`);
 
 for (const cmd of ['cp', 'xz', 'sfdisk', 'mkfs.vfat', 'mke2fs', 'mcopy', 'debugfs', '/usr/bin/time'])
@@ -68,41 +76,50 @@ function timed(cmd, args, env = {}) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** every labgen run: wall, labgen's own peak RSS (hook), the tree's (time) */
-function labgenImage(lab, base, nodes) {
+/** one labgen run, per image: wall and CPU time, labgen's own peak RSS (hook), the tree's (time); `wrap`: a program it runs under */
+function labgenImage(lab, base, nodes, wrap = []) {
   const out = fresh('out-');
   writeFileSync(RSS_FILE, '');
-  const r = timed(process.execPath, ['--require', RSS_HOOK, CLI, 'image', ...nodes, '--base', base, '--lab', lab, '--out', out], { LABGEN_BENCH_RSS: RSS_FILE });
+  const argv = [process.execPath, '--require', RSS_HOOK, CLI, 'image', ...nodes, '--base', base, '--lab', lab, '--out', out];
+  const all = [...wrap, ...argv];
+  const r = timed(all[0], all.slice(1), { LABGEN_BENCH_RSS: RSS_FILE });
   const own = Number(readFileSync(RSS_FILE, 'utf8').trim().split('\n').pop()) / 1024;
   const images = readdirSync(out).filter((f) => f.endsWith('.img'));
   if (images.length !== nodes.length) throw new Error(`labgen made ${images.length} images, not ${nodes.length}`);
   const allocated = statSync(join(out, images[0])).blocks * 512;
   rmSync(out, { recursive: true, force: true }); // gigabytes a run: not kept to the end
-  return { ...r, ownMb: own, allocated };
+  return { seconds: r.seconds / nodes.length, cpu: r.cpu / nodes.length, ownMb: own, treeMb: r.treeMb, allocated };
 }
 
 /**
- * labgen and its baseline in turns (labgen, baseline, labgen, …), so both see the same load on a
- * shared machine; the ratio is the median of each turn's ratio
+ * Each side once a turn, in order, BENCH_RUNS turns (labgen, baseline, labgen, …), so all see the
+ * same load on a shared machine: every side's results, turn by turn. A first turn is not counted:
+ * whichever side runs first after the bases are made pays the kernel's reclaim of the page cache
+ * they filled (measured: labgen's first allocated run took twice the CPU time of the next ones).
  */
-function bench(label, base, baseline, nodes) {
-  const runs = [];
-  const floors = [];
+function turns(sides) {
+  for (const run of Object.values(sides)) run();
+  const out = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
   for (let i = 0; i < RUNS; i++) {
-    runs.push(labgenImage(LAB, base, nodes));
-    floors.push(baseline());
+    for (const [k, run] of Object.entries(sides)) out[k].push(run());
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+    log(`turn ${i + 1}, per image (wall/CPU s): ${Object.keys(sides).map((k) => `${k} ${out[k][i].seconds.toFixed(3)}/${out[k][i].cpu.toFixed(3)}`).join(', ')}; load ${load}`);
   }
-  const perImage = runs.map((r) => r.seconds / nodes.length);
-  const cpuPerImage = runs.map((r) => r.cpu / nodes.length);
+  return out;
+}
+
+/** a table row: side `a` against side `b` of the same turns (per image; the ratio the median of the turns') */
+function row(label, baseline, a, b) {
   return {
     label,
-    perImage: median(perImage),
-    floor: median(floors.map((f) => f.seconds)),
-    ratio: median(perImage.map((t, i) => t / floors[i].seconds)),
-    cpuRatio: median(cpuPerImage.map((t, i) => t / floors[i].cpu)),
-    ownMb: Math.max(...runs.map((r) => r.ownMb)),
-    treeMb: Math.max(...runs.map((r) => r.treeMb)),
-    allocated: runs[0].allocated,
+    baseline,
+    perImage: median(a.map((r) => r.seconds)),
+    floor: median(b.map((r) => r.seconds)),
+    ratio: median(a.map((r, i) => r.seconds / b[i].seconds)),
+    cpuRatio: median(a.map((r, i) => r.cpu / b[i].cpu)),
+    ownMb: Math.max(...a.map((r) => r.ownMb ?? 0)),
+    treeMb: Math.max(...a.map((r) => r.treeMb ?? 0)),
+    allocated: a[0].allocated,
   };
 }
 
@@ -149,8 +166,7 @@ const xzBase = `${xzSource}.xz`;
 /**
  * `count` cps of `base` one after the other, as labgen makes its images (so both pay the same
  * write-back of the copies before), timed as one; per copy. `synced`: each copy then flushed to
- * disk (`sync FILE`), as labgen's images are: debugfs fsyncs the image file it closes, so an
- * image is on disk when labgen says it is done, where a bare cp leaves it in the page cache.
+ * disk (`sync FILE`), as labgen's images are when it ends.
  */
 const cp = (base, count, synced = false) => () => {
   const dir = fresh('cp-');
@@ -166,25 +182,43 @@ const unxz = (base) => () => {
   rmSync(dest);
   return { seconds, cpu };
 };
+const labgen = (base, nodes, wrap) => () => labgenImage(LAB, base, nodes, wrap);
 
+const sparseTurns = turns({ labgen: labgen(sparse, NODES), cp: cp(sparse, PIS) });
+const allocatedTurns = turns({
+  labgen: labgen(allocated, NODES),
+  cp: cp(allocated, PIS),
+  ...(EATMYDATA ? { unsynced: labgen(allocated, NODES, [EATMYDATA]) } : {}),
+  synced: cp(allocated, PIS, true),
+});
+const xzTurns = [1, PIS].map((n) => turns({ labgen: labgen(xzBase, NODES.slice(0, n)), unxz: unxz(xzBase) }));
+
+const copyBound = row('allocated 2 GiB .img, 5 Pis', 'cp', allocatedTurns.labgen, allocatedTurns.cp);
+const synced = row('  the same, against cp + sync', 'cp + sync', allocatedTurns.labgen, allocatedTurns.synced);
+const unsynced = EATMYDATA && row('  labgen, fsync off (eatmydata)', 'cp', allocatedTurns.unsynced, allocatedTurns.cp);
 const rows = [
-  bench('sparse 2 GiB .img, 5 Pis', sparse, cp(sparse, PIS), NODES),
-  bench('allocated 2 GiB .img, 5 Pis', allocated, cp(allocated, PIS), NODES),
-  bench('  the same, cp + sync FILE', allocated, cp(allocated, PIS, true), NODES),
-  bench('.img.xz, 1 Pi', xzBase, unxz(xzBase), NODES.slice(0, 1)),
-  bench('.img.xz, 5 Pis', xzBase, unxz(xzBase), NODES),
+  row('sparse 2 GiB .img, 5 Pis', 'cp', sparseTurns.labgen, sparseTurns.cp),
+  copyBound,
+  synced,
+  ...(unsynced ? [unsynced] : []),
+  row('.img.xz, 1 Pi', 'xz -dc > file', xzTurns[0].labgen, xzTurns[0].unxz),
+  row('.img.xz, 5 Pis', 'xz -dc > file', xzTurns[1].labgen, xzTurns[1].unxz),
 ];
 
 const MiB = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const pad = (s, w) => String(s).padEnd(w);
-console.log(`labgen image, per image, against its baseline in turns in the same run (medians of ${RUNS}; ${PIS} Pis; bases 2 GiB):`);
-console.log(`  ${pad('base', 30)}${pad('labgen/image', 14)}${pad('baseline', 26)}${pad('ratio', 8)}${pad('CPU ratio', 11)}${pad('labgen RSS', 12)}${pad('tree RSS', 10)}image on disk`);
+console.log(`labgen image, per image, against its baseline in turns in the same run (medians of ${RUNS}; ${PIS} Pis; bases 2 GiB; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end):`);
+console.log(`  ${pad('base', 32)}${pad('labgen/image', 14)}${pad('baseline', 26)}${pad('ratio', 8)}${pad('CPU ratio', 11)}${pad('labgen RSS', 12)}${pad('tree RSS', 10)}image on disk`);
 for (const r of rows) {
-  const baseline = r.label.startsWith('.img.xz') ? `xz -dc > file ${r.floor.toFixed(2)} s` : `${r.label.includes('sync') ? 'cp + sync' : 'cp'} ${r.floor.toFixed(3)} s`;
-  console.log(`  ${pad(r.label, 30)}${pad(`${r.perImage.toFixed(3)} s`, 14)}${pad(baseline, 26)}${pad(`${r.ratio.toFixed(2)}×`, 8)}${pad(`${r.cpuRatio.toFixed(2)}×`, 11)}${pad(`${r.ownMb.toFixed(0)} MiB`, 12)}${pad(`${r.treeMb.toFixed(0)} MiB`, 10)}${MiB(r.allocated)}`);
+  const baseline = `${r.baseline} ${r.floor.toFixed(r.baseline.startsWith('xz') ? 2 : 3)} s`;
+  console.log(`  ${pad(r.label, 32)}${pad(`${r.perImage.toFixed(3)} s`, 14)}${pad(baseline, 26)}${pad(`${r.ratio.toFixed(2)}×`, 8)}${pad(`${r.cpuRatio.toFixed(2)}×`, 11)}${pad(`${r.ownMb.toFixed(0)} MiB`, 12)}${pad(`${r.treeMb.toFixed(0)} MiB`, 10)}${MiB(r.allocated)}`);
 }
-const [copyBound, synced] = [rows[1], rows[2]];
 const rss = Math.max(...rows.map((r) => r.ownMb));
 const verdict = (x) => `${x.ratio.toFixed(2)}× ${x.ratio <= TARGET_RATIO ? 'ok' : 'MISSED'} (CPU time ${x.cpuRatio.toFixed(2)}×)`;
 console.log(`targets: allocated base ≤ ${TARGET_RATIO}× cp per image: ${verdict(copyBound)} (against cp + sync: ${verdict(synced)}); labgen RSS ≤ ${TARGET_RSS_MB} MB: ${(rss * 1.048576).toFixed(0)} MB ${rss * 1.048576 <= TARGET_RSS_MB ? 'ok' : 'MISSED'}`);
+console.log("durability: labgen's images are on disk when it ends (fsync before the rename into place); cp's copies are still in the page cache");
+if (unsynced) {
+  const cost = row('', '', allocatedTurns.labgen, allocatedTurns.unsynced);
+  console.log(`  its price, labgen against itself with fsync off in the same turns: ${cost.ratio.toFixed(2)}× wall (${((cost.perImage - unsynced.perImage) * 1000).toFixed(0)} ms an image), CPU time ${cost.cpuRatio.toFixed(2)}×`);
+} else console.log('  (install eatmydata to price it: labgen with fsync off, in the same turns)');
 console.log(`(the sparse base's copy is only its metadata, ${rows[0].floor.toFixed(3)} s: there labgen's own work per image, ${((rows[0].perImage - rows[0].floor) * 1000).toFixed(0)} ms, is what shows)`);

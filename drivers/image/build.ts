@@ -1,4 +1,5 @@
 import { chmodSync, renameSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { EXIT, LabgenError } from '../../generator/errors.js';
 import type { ImageFile, ImagePlan } from '../../generator/plan/image/index.js';
 import type { Runner } from '../base/runner.js';
@@ -45,6 +46,20 @@ export interface BuildContext {
   step: (text: string) => void;
 }
 
+/**
+ * `path` on disk (fsync), as writeFileAtomic does before its rename: an image that is there is
+ * complete after a crash too. Not left to debugfs, which fsyncs on close: mtools writes beside
+ * it and does not, and the boot partition's files could land after that fsync.
+ */
+async function flush(path: string): Promise<void> {
+  const f = await open(path, 'r');
+  try {
+    await f.sync();
+  } finally {
+    await f.close();
+  }
+}
+
 /** Edit `work` (a copy of the base) into `job`'s image, check it, and rename it to `target` (0600). */
 export async function finishImage(c: BuildContext, job: ImageJob, plan: ImagePlan, work: string, target: string): Promise<void> {
   const boot: Volume = { image: work, offset: c.base.layout.boot.offset };
@@ -62,7 +77,11 @@ export async function finishImage(c: BuildContext, job: ImageJob, plan: ImagePla
     ...bootOut.map((f) => ({ where: `boot:${f.path}`, contents: f.contents })),
     ...rootOut.map((f) => ({ where: f.path, contents: f.contents, mode: f.mode, uid: f.uid, gid: f.gid })),
   ];
-  const [bootBack, rootBack] = await both(readBootFiles(c.runner, boot, bootOut.map((f) => f.path), c.dir), readBack(c.runner, root, rootOut.map((f) => f.path), c.dir));
+  // the image reaches the disk while its files are read back (nothing writes it any more)
+  const [[bootBack, rootBack]] = await both(
+    both(readBootFiles(c.runner, boot, bootOut.map((f) => f.path), c.dir), readBack(c.runner, root, rootOut.map((f) => f.path), c.dir)),
+    flush(work),
+  );
   const back = new Map<string, ReadBack | undefined>();
   for (const [path, b] of bootBack) back.set(`boot:${path}`, b && { contents: b });
   for (const [path, b] of rootBack) back.set(path, b);

@@ -213,6 +213,7 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
   for (const j of jobs.jobs) o.progress.start(j.node, 'waiting');
   const results: ImageResult[] = [];
   let copying: Promise<void> | undefined;
+  let stopped = false;
   try {
     // a raw base is looked at where it is, a compressed one once decompressed
     const plans = new Map(jobs.jobs.map((j) => [j.node, imagePlan(j.facts, j.identity, j.files)]));
@@ -229,24 +230,31 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
         debris.drop(dir);
       }
     };
-    // each Pi's copy is made while the one before is edited, so the copies follow each other
-    // back to back: the editing, and debugfs's flush of the image it closes (fsync), overlap them
-    const copyFor = (i: number, source: string) => {
+    // the copies follow each other back to back, each started as the one before ends, whatever
+    // the editing does: each Pi's image is edited, read back and flushed to disk (the slow part
+    // of it, where the disk is slower than a copy into the page cache) while the next are copied
+    const copyFor = (i: number, source: string, after: Promise<void>) => {
       const job = jobs.jobs[i]!;
       const target = join(checked.out, `${job.node}.img`);
       const work = debris.add(tempPath(target));
       const dir = debris.add(tempPath(join(checked.out, `${job.node}-files`)));
       mkdirSync(dir, { mode: 0o700 });
-      let done: Promise<void>;
-      // the decompressed base becomes the last image (every copy from it is made by then)
-      if (checked.format === 'xz' && i === jobs.jobs.length - 1) done = Promise.resolve(renameSync(source, work));
-      else {
+      const done = after.then(async () => {
+        if (stopped) throw new Error('labgen: the run stopped before this copy');
+        // the decompressed base becomes the last image (every copy from it is made by then)
+        if (checked.format === 'xz' && i === jobs.jobs.length - 1) return renameSync(source, work);
         o.progress.step(job.node, 'copying the base image');
-        done = copySparse(runner, source, work, meter(o, job.node, 'copied'));
-      }
-      done.catch(() => undefined); // awaited below; a failure while the previous Pi is edited is not unhandled
+        return copySparse(runner, source, work, meter(o, job.node, 'copied'));
+      });
+      done.catch(() => undefined); // awaited below; a failure while a Pi before is edited is not unhandled
       copying = done;
       return { job, target, work, dir, done };
+    };
+    /** every Pi's copy, the first one's given, each after the one before */
+    const chain = (first: ReturnType<typeof copyFor>, source: string) => {
+      const all = [first];
+      for (let i = 1; i < jobs.jobs.length; i++) all.push(copyFor(i, source, all[i - 1]!.done));
+      return all;
     };
     // an output folder this run makes goes again if the run makes no image
     const output = () => {
@@ -254,25 +262,24 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     };
     let base: BaseImage;
     let existing: ReadonlyMap<string, StatOf>;
-    let next: ReturnType<typeof copyFor>;
+    let copies: ReturnType<typeof copyFor>[];
     if (checked.format === 'img') {
       output();
       // the first copy starts while the base is looked at (bad input found there stops it and
       // removes it): the run takes the time of its copies, not of its copies and a look first
-      next = copyFor(0, checked.base);
+      const firstCopy = copyFor(0, checked.base, Promise.resolve());
       ({ base, existing } = await inspect(checked.base));
+      copies = chain(firstCopy, checked.base);
     } else {
       output();
       const stage = debris.add(tempPath(join(checked.out, basename(checked.base).replace(/\.xz$/i, '')), 'new'));
       o.progress.step(first, 'decompressing the base image');
       await unxzOrBad(checked.base, stage, checked.size, meter(o, first, 'decompressed'), debris.stop.signal);
       ({ base, existing } = await inspect(stage));
-      next = copyFor(0, stage);
+      copies = chain(copyFor(0, stage, Promise.resolve()), stage);
     }
-    for (let i = 0; i < jobs.jobs.length; i++) {
-      const { job, target, work, dir, done } = next;
+    for (const { job, target, work, dir, done } of copies) {
       await done;
-      if (i + 1 < jobs.jobs.length) next = copyFor(i + 1, base.file);
       await finishImage(
         { runner, base, dir, existing, pinned: (j, blob) => jobs.knownHosts.verify({ node: j.node, address: j.facts.ip }, blob).status === 'ok', step: (t) => o.progress.step(job.node, t) },
         job,
@@ -302,6 +309,7 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     for (const j of jobs.jobs) if (!results.some((r) => r.node === j.node)) o.progress.done(j.node, 'not made', where);
     // a copy under way (the next Pi's, or the first while the base was looked at) is stopped,
     // and has ended before its file is removed: a cp still starting could make it again
+    stopped = true;
     runner.close();
     await copying?.catch(() => undefined);
     throw e;

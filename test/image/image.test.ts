@@ -470,6 +470,45 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
     });
   });
 
+  describe('a failure while the next Pi is copied: the images finished before it kept, nothing else left', () => {
+    /** a folder for PATH with `program` replaced by `script` (sh), which finds the real one as $REAL */
+    function standIn(bin: string, program: string, script: string): void {
+      const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+      writeFileSync(join(bin, program), `#!/bin/sh\nREAL='${real}'\n${script}`, { mode: 0o755 });
+    }
+    function run(bin: string) {
+      const labFile = lab('bookworm');
+      const out = join(fresh('failed'), 'images');
+      return { out, ...labgen(['image', '--base', base('bookworm.img', 'bookworm'), '--lab', labFile, '--out', out], { PATH: `${bin}:${process.env.PATH}` }) };
+    }
+
+    it("the second Pi's copy fails (stand-in: a cp that fails on its second run): exit 1 naming the copy; pi-a's image kept, no temp file", () => {
+      const bin = fresh('failing-cp');
+      standIn(bin, 'cp', `n=$(cat '${bin}/runs' 2>/dev/null || echo 0); echo $((n + 1)) > '${bin}/runs'\n[ "$n" = 1 ] && { echo 'cp: stand-in failure' >&2; exit 1; }\nexec "$REAL" "$@"\n`);
+      const r = run(bin);
+      expect(r.code, r.stderr).toBe(EXIT.failure);
+      expect(r.stderr).toMatch(/copy the base image/);
+      expect(r.stderr).toMatch(/stand-in failure/);
+      expect(readdirSync(r.out).sort()).toEqual(['.gitignore', 'pi-a.img']);
+      expect(r.leftInTmp).toEqual([]);
+    });
+
+    it("the first Pi's root file system cannot be written while the second is copied (stand-in: debugfs -w fails, the second cp never ends): exit 1, that cp ended, the output folder it made gone", async () => {
+      const bin = fresh('failing-debugfs');
+      standIn(bin, 'cp', `n=$(cat '${bin}/runs' 2>/dev/null || echo 0); echo $((n + 1)) > '${bin}/runs'\n[ "$n" = 0 ] && exec "$REAL" "$@"\necho $$ > '${bin}/sleeping'\nexec sleep 600\n`);
+      // the write fails once the second cp is under way (waiting for it a minute at most)
+      const failOnceCopying = `i=0; while [ ! -s '${bin}/sleeping' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done; echo 'debugfs: stand-in: write failed' >&2; exit 1`;
+      standIn(bin, 'debugfs', `case " $* " in *' -w '*) ${failOnceCopying} ;; esac\nexec "$REAL" "$@"\n`);
+      const r = run(bin);
+      expect(r.code, r.stderr).toBe(EXIT.failure);
+      expect(r.stderr).toMatch(/write the root file system/);
+      expect(existsSync(r.out)).toBe(false);
+      expect(r.leftInTmp).toEqual([]);
+      const pid = Number(readFileSync(join(bin, 'sleeping'), 'utf8'));
+      await until(() => !alive(pid), 'the second cp to end');
+    });
+  });
+
   describe('--device (stand-in: a file for the card)', () => {
     let labFile: string;
     let img: string;
