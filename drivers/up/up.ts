@@ -90,12 +90,21 @@ function runsCommon(state: string, op: VmOp): boolean {
   return true;
 }
 
+/** Per VM, the sha256 of the Vagrantfile as it sees it (its own line of NODES, not the others'). */
+function vagrantfileViews(labDir: string, lab: Lab): Map<string, string> {
+  const file = join(labDir, 'Vagrantfile');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  return new Map(vmsOf(lab).map((v) => [v.name, sha256(vagrantfileOf(text, v.name))]));
+}
+
 class UpRun {
   private readonly local: LocalRunner;
   private readonly vagrant: Vagrant;
   private readonly state: UpState;
   private progress!: Progress;
   private readonly registry: boolean;
+  /** per VM, the sha256 of the Vagrantfile as it sees it (read once: the lab folder does not change during an up) */
+  private readonly vagrantfiles: Map<string, string>;
   /** the control plane's join file, fetched once a worker joins in this run */
   private join?: Buffer;
 
@@ -104,6 +113,7 @@ class UpRun {
     this.vagrant = new Vagrant(this.local);
     this.state = readUpState(input.labDir);
     this.registry = !!onService(input.lab, 'registry');
+    this.vagrantfiles = vagrantfileViews(input.labDir, input.lab);
   }
 
   private record(vm: string): VmRecord {
@@ -126,12 +136,6 @@ class UpRun {
     return existsSync(file) ? sha256(readFileSync(file)) : undefined;
   }
 
-  /** Per VM, the sha256 of the Vagrantfile as it sees it (its own line of NODES, not the others'). */
-  private get vagrantfiles(): Map<string, string> {
-    const file = join(this.input.labDir, 'Vagrantfile');
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    return new Map(vmsOf(this.input.lab).map((v) => [v.name, sha256(vagrantfileOf(text, v.name))]));
-  }
 
   /** What the VM's common provisioner installed, once it ran: the lab CA (or none yet) and the host key, as they were when it started. */
   private ranCommon(vm: string, ca: string | undefined, hostKey: string | undefined): void {
