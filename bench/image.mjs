@@ -2,15 +2,17 @@
 // Benchmark (issue #12): `labgen image` per image against a plain sparse copy of the same base,
 // `cp --reflink=auto --sparse=always`, measured in the same run on the same disk (the named
 // baseline: labgen makes each image from such a copy, so it cannot be faster than one). And an
-// `.img.xz` base against `xz -dc -T0 BASE > FILE` (the decompression labgen streams from).
+// `.img.xz` base against `xz -dc -T0 BASE > FILE` (what labgen runs to decompress it, once for all its Pis).
 //
 // Bases (test/image/make-base.sh, a Raspberry Pi OS stand-in: MBR, FAT32 boot, ext4 root):
 //   sparse     2 GiB, holes but for the file systems' metadata (as a sparse download is)
 //   allocated  2 GiB, every block written, with 1 GiB of random data in the root file system
 //   xz         the allocated base with 256 MiB of data instead, xz-compressed (xz -1 -T0)
 // The lab: 5 Pis (bookworm), generated once. Each labgen run makes all 5 images into a fresh
-// folder; per image = wall time / 5. The cp baseline makes 5 copies one after the other in the
-// same way (each pays the write-back of the ones before, as labgen's do); per copy = time / 5.
+// folder; per image = wall time / 5. The cp baseline makes 5 copies one after the other (each
+// pays the write-back of the ones before, as labgen's do); per copy = time / 5. labgen copies two
+// at a time where there are two CPUs (a copy is one CPU's work in the kernel): the CPU time's
+// ratio below shows what that does not save, the work itself.
 // The sides run in turns, BENCH_RUNS of each; the ratio is the median of the turns' ratios
 // (a busy machine's load changes by the minute: a turn compares like with like), after a turn not
 // counted. Every turn's figures go to stderr with the machine's load. Beside the wall
@@ -175,7 +177,7 @@ const cp = (base, count, synced = false) => () => {
   rmSync(dir, { recursive: true, force: true });
   return { seconds: seconds / count, cpu: cpu / count };
 };
-/** `xz -dc -T0 BASE > FILE`, timed (the shell's redirect: a plain, non-sparse file) */
+/** `xz -dc -T0 BASE > FILE`, timed (xz leaves holes for the zeros in a regular file on its stdout, as in labgen's run) */
 const unxz = (base) => () => {
   const dest = join(fresh('xz-'), 'copy.img');
   const { seconds, cpu } = timed('sh', ['-c', `xz -dc -T0 -- '${base}' > '${dest}'`]);

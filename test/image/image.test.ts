@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codenameOf } from '../../drivers/image/base.js';
@@ -427,15 +427,18 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
   });
 
   describe('a run stopped by SIGTERM (stand-in: a cp or xz that never finishes, so the signal comes mid-copy)', () => {
-    /** labgen image with `program` replaced by one that records its pid and sleeps; SIGTERM once it runs */
-    async function stopped(program: 'cp' | 'xz', baseFile: string, temp: RegExp) {
+    /**
+     * labgen image with `program` replaced by one that records its pid and sleeps; SIGTERM once
+     * `running` of them run (the lab's two Pis are copied at once where there are two CPUs)
+     */
+    async function stopped(program: 'cp' | 'xz', baseFile: string, temp: RegExp, running: number) {
       const labFile = lab('bookworm');
       const bin = fresh('slow-bin');
       const started = join(bin, 'started');
       const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
       // xz --robot --list (the size, read first) is the real one's; the cp makes its target, as the real one does first
       const makeTarget = program === 'cp' ? 'for a; do last=$a; done; : > "$last"\n' : '';
-      writeFileSync(join(bin, program), `#!/bin/sh\n[ "$1" = --robot ] && exec '${real}' "$@"\n${makeTarget}echo $$ > '${started}'\nexec sleep 600\n`, { mode: 0o755 });
+      writeFileSync(join(bin, program), `#!/bin/sh\n[ "$1" = --robot ] && exec '${real}' "$@"\n${makeTarget}echo $$ >> '${started}'\nexec sleep 600\n`, { mode: 0o755 });
       const out = join(fresh('stopped'), 'images');
       const tmp = fresh('tmp');
       const child = spawn(process.execPath, [BIN, 'image', '--base', baseFile, '--lab', labFile, '--out', out], {
@@ -443,11 +446,12 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const pids = () => (existsSync(started) ? readFileSync(started, 'utf8').split('\n').filter(Boolean).map(Number) : []);
       try {
-        await until(() => existsSync(started) && readFileSync(started, 'utf8').trim() !== '', `the ${program} to start`);
+        await until(() => pids().length === running, `${running} ${program} to start`);
         const targets = readdirSync(out).filter((f) => temp.test(f));
-        expect(targets).toHaveLength(1); // the copy's target, 0600 from the start (cp runs under umask 077)
-        expect(statSync(join(out, targets[0]!)).mode & 0o777).toBe(0o600);
+        expect(targets).toHaveLength(running); // the copies' targets, 0600 from the start (they run under umask 077)
+        for (const t of targets) expect(statSync(join(out, t)).mode & 0o777).toBe(0o600);
         child.kill('SIGTERM');
         expect(await exited).toBe(143);
       } finally {
@@ -455,18 +459,18 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       }
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(tmp)).toEqual([]);
-      const pid = Number(readFileSync(started, 'utf8'));
-      await until(() => !alive(pid), `the ${program} to end`);
+      for (const pid of pids()) await until(() => !alive(pid), `the ${program} (pid ${pid}) to end`);
     }
 
-    it('mid-copy of an .img: removes its temp files and the output folder it made, ends the copy, exits 143', async () => {
-      await stopped('cp', base('bookworm.img', 'bookworm'), /^\.pi-a\.img\.labgen-tmp-\d+$/);
+    it('mid-copy of an .img: removes its temp files and the output folder it made, ends the copies, exits 143', async () => {
+      // two Pis: both copied at once, where there are two CPUs
+      await stopped('cp', base('bookworm.img', 'bookworm'), /^\.pi-[ab]\.img\.labgen-tmp-\d+$/, Math.min(2, availableParallelism()));
     });
 
     it('mid-decompression of an .img.xz: the same, xz ended too', async () => {
       const xz = join(fresh('xz'), 'bookworm.img.xz');
       execFileSync('sh', ['-c', `xz -1 -c '${base('bookworm.img', 'bookworm')}' > '${xz}'`]);
-      await stopped('xz', xz, /^\.bookworm\.img\.labgen-new-\d+$/);
+      await stopped('xz', xz, /^\.bookworm\.img\.labgen-new-\d+$/, 1);
     });
   });
 
@@ -476,15 +480,17 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
       writeFileSync(join(bin, program), `#!/bin/sh\nREAL='${real}'\n${script}`, { mode: 0o755 });
     }
+    /** (sh) is the copy's target pi-b's temp image? (copies may run two at once: which runs first is not known) */
+    const TARGET_IS_PI_B = `for a; do last=$a; done\ncase "$last" in */.pi-b.img.labgen-tmp-*) true ;; *) false ;; esac`;
     function run(bin: string) {
       const labFile = lab('bookworm');
       const out = join(fresh('failed'), 'images');
       return { out, ...labgen(['image', '--base', base('bookworm.img', 'bookworm'), '--lab', labFile, '--out', out], { PATH: `${bin}:${process.env.PATH}` }) };
     }
 
-    it("the second Pi's copy fails (stand-in: a cp that fails on its second run): exit 1 naming the copy; pi-a's image kept, no temp file", () => {
+    it("the second Pi's copy fails (stand-in: a cp that fails for pi-b): exit 1 naming the copy; pi-a's image kept, no temp file", () => {
       const bin = fresh('failing-cp');
-      standIn(bin, 'cp', `n=$(cat '${bin}/runs' 2>/dev/null || echo 0); echo $((n + 1)) > '${bin}/runs'\n[ "$n" = 1 ] && { echo 'cp: stand-in failure' >&2; exit 1; }\nexec "$REAL" "$@"\n`);
+      standIn(bin, 'cp', `${TARGET_IS_PI_B} && { echo 'cp: stand-in failure' >&2; exit 1; }\nexec "$REAL" "$@"\n`);
       const r = run(bin);
       expect(r.code, r.stderr).toBe(EXIT.failure);
       expect(r.stderr).toMatch(/copy the base image/);
@@ -495,7 +501,7 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
 
     it("the first Pi's root file system cannot be written while the second is copied (stand-in: debugfs -w fails, the second cp never ends): exit 1, that cp ended, the output folder it made gone", async () => {
       const bin = fresh('failing-debugfs');
-      standIn(bin, 'cp', `n=$(cat '${bin}/runs' 2>/dev/null || echo 0); echo $((n + 1)) > '${bin}/runs'\n[ "$n" = 0 ] && exec "$REAL" "$@"\necho $$ > '${bin}/sleeping'\nexec sleep 600\n`);
+      standIn(bin, 'cp', `${TARGET_IS_PI_B} || exec "$REAL" "$@"\necho $$ > '${bin}/sleeping'\nexec sleep 600\n`);
       // the write fails once the second cp is under way (waiting for it a minute at most)
       const failOnceCopying = `i=0; while [ ! -s '${bin}/sleeping' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done; echo 'debugfs: stand-in: write failed' >&2; exit 1`;
       standIn(bin, 'debugfs', `case " $* " in *' -w '*) ${failOnceCopying} ;; esac\nexec "$REAL" "$@"\n`);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
+import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
 import { snapshotTree } from '../support/tree.js';
 import { assertBuilt, labgen } from '../workflow/support.js';
@@ -72,5 +73,31 @@ describeE2e('a full disk and a read-only lab folder (tmpfs mounted by the test)'
     const r = labgen(['generate', '--lab', file]);
     expectClearFailure(r, join(dir, 'lab'), /no space left on the device \(ENOSPC\)/);
     expect(snapshotTree(join(dir, 'lab'))).toEqual(before);
+  });
+});
+
+describeE2e('a full disk under labgen image (tmpfs mounted by the test)', { root: true, commands: ['mount', 'umount', 'xz', 'sfdisk', 'mkfs.vfat', 'mke2fs', 'mcopy', 'debugfs'] }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'labgen-image-full-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it("ENOSPC while an .img.xz is decompressed: exit 1 naming the step and the disk's cause (not the download's), nothing left", () => {
+    assertBuilt();
+    // a base with 48 MiB of data, for an output folder on a 16 MiB tmpfs
+    const img = join(work, 'bookworm.img');
+    execFileSync(join(REPO_ROOT, 'test/image/make-base.sh'), [img, 'bookworm', '--size', '128', '--data', '48']);
+    execFileSync('xz', ['-1', '-T0', img]);
+    const labDir = join(work, 'lab');
+    mkdirSync(labDir);
+    writeFileSync(join(labDir, 'lab.yaml'), readFileSync(join(REPO_ROOT, 'labs/minimal/lab.yaml'), 'utf8').replace('os: bullseye', 'os: bookworm'));
+    expect(labgen(['generate', '--lab', join(labDir, 'lab.yaml')]).code).toBe(EXIT.ok);
+    const { dir } = tmpfsLab('16m');
+    const out = join(dir, 'images');
+    const r = labgen(['image', 'pi-a', '--base', `${img}.xz`, '--lab', join(labDir, 'lab.yaml'), '--out', out]);
+    expect(r.code, r.stderr).toBe(EXIT.failure);
+    expect(r.stderr).toMatch(/decompress the base image/);
+    expect(r.stderr).toMatch(/No space left on device/);
+    expect(r.stderr).not.toMatch(/cannot be decompressed|download it again|a bug|\n\s+at \S+ \(/);
+    expect(existsSync(out)).toBe(false); // the output folder it made, and the half-written image in it, gone
+    expect(readdirSync(dir)).toEqual(['lab']);
   });
 });
