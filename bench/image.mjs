@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark (issue #12): `labgen image` per image against a plain sparse copy of the same base,
 // `cp --reflink=auto --sparse=always`, measured in the same run on the same disk (the named
-// baseline: labgen makes each image from such a copy, so it cannot be faster than one). And an
+// baseline: labgen makes each image from such a copy). And an
 // `.img.xz` base against `xz -dc -T0 BASE > FILE` (what labgen runs to decompress it, once for all its Pis).
 //
 // Bases (test/image/make-base.sh, a Raspberry Pi OS stand-in: MBR, FAT32 boot, ext4 root):
