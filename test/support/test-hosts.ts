@@ -28,6 +28,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { onProcessEnd } from './process-end.js';
 
 // ---------------------------------------------------------------- types
 
@@ -508,7 +509,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => live.forEach((g) => g.stopSync()));
+  onProcessEnd(() => live.forEach((g) => g.stopSync()));
 }
 
 class Group implements TestHostGroup {

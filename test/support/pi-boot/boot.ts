@@ -16,7 +16,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { copyBootFileOut, readBootFile } from './disk.js';
-import { killQuietly, makeTempDir, onExit, removeTempDir, sleep } from './exec.js';
+import { onProcessEnd } from '../process-end.js';
+import { killQuietly, makeTempDir, removeTempDir, sleep } from './exec.js';
 import { Net, type PiNet } from './net.js';
 
 /**
@@ -91,7 +92,7 @@ class Pi implements BootedPi {
     readonly name: string,
     readonly mac: string,
   ) {
-    this.unregister = onExit(() => this.killQemu());
+    this.unregister = onProcessEnd(() => this.killQemu());
   }
 
   /** Kill the running QEMU, if one runs (never a pid that may have been reused). */

@@ -6,6 +6,7 @@ import { rmSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onProcessEnd } from '../process-end.js';
 import { run, type ExecResult } from '../test-hosts.js';
 
 export { run, type ExecResult };
@@ -41,31 +42,20 @@ export function killQuietly(pid: number | undefined, signal: NodeJS.Signals = 'S
 /** Temp dirs are named labgen-pi-<pid>-XXXXXX: a later run can tell a dead owner's leftovers. */
 const TEMP_PREFIX = 'labgen-pi';
 const ownDirs = new Set<string>();
-const exitHooks = new Set<() => void>();
-let exitHookInstalled = false;
+let dirsHooked = false;
 
-/**
- * Run `hook` (synchronous: nothing can be awaited there) when this process exits, if the
- * normal teardown did not get to it. Returns the function that unregisters it.
- */
-export function onExit(hook: () => void): () => void {
-  installExitHook();
-  exitHooks.add(hook);
-  return () => exitHooks.delete(hook);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const h of exitHooks) h();
+function hookDirs(): void {
+  if (dirsHooked) return;
+  dirsHooked = true;
+  // registered before any guest's (a guest's image is in one): so the dirs go after the guests
+  onProcessEnd(() => {
     for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
 /** A temp dir this process owns: removed by `removeTempDir`, or at exit at the latest. */
 export async function makeTempDir(what: string): Promise<string> {
-  installExitHook();
+  hookDirs();
   const dir = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}-${process.pid}-${what}-`));
   ownDirs.add(dir);
   return dir;

@@ -8,7 +8,8 @@
  * Each namespace is isolated, so every PiNet can use the same subnet (default 10.42.0.0/24).
  */
 import { execFileSync } from 'node:child_process';
-import { alive, killQuietly, must, onExit, run, sweepStaleTempDirs, type ExecResult } from './exec.js';
+import { onProcessEnd } from '../process-end.js';
+import { alive, killQuietly, must, run, sweepStaleTempDirs, type ExecResult } from './exec.js';
 
 export interface PiNet {
   /** named network namespace (`ip netns exec <netns> …`) */
@@ -63,7 +64,7 @@ export class Net implements PiNet {
     readonly subnet: string,
   ) {
     this.gateway = subnet.replace(/\.0\/24$/, '.1');
-    this.unregister = onExit(() => this.stopSync());
+    this.unregister = onProcessEnd(() => this.stopSync());
   }
 
   run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
