@@ -31,10 +31,10 @@ import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { TIMER_ACCURACY, unitDescription } from '../../drivers/push/cutover.js';
 import { PI_STAGE } from '../../generator/plan/pi/part.js';
-import { bootNeeds, bootPi, GUEST_NIC, type BaseRelease } from '../support/pi-boot/index.js';
+import { bootNeeds, GUEST_NIC, type BaseRelease } from '../support/pi-boot/index.js';
 import { describeE2e } from '../support/prereq.js';
 import { run } from '../support/test-hosts.js';
-import { bootedLab, LABGEN, labgenIn, labSsh, MINUTE, piLabYaml, pollUntil, pushWithTiming, text } from './support.js';
+import { bootedLab, bootEvery, LABGEN, labgenIn, labSsh, MINUTE, piLabYaml, pollUntil, pushWithTiming, text } from './support.js';
 
 const needs = bootNeeds();
 needs.commands = [...(needs.commands ?? []), 'node', 'ssh', 'ssh-keygen'];
@@ -80,13 +80,7 @@ describeE2e('Issue #12 on booted bookworm Pis: Slurm across two, cut-overs for r
   };
 
   it('both images made; both Pis boot into their lab identity (firstboot stand-in, firstrun.sh, an ordinary boot)', async () => {
-    for (const node of NODES) expect(lab.imageRuns[node].code, text(lab.imageRuns[node])).toBe(0);
-    for (const node of NODES) lab.pis[node] = await bootPi(lab.net, lab.images[node], { name: node });
-    await Promise.all(NODES.map((node) => lab.pis[node]!.waitForSsh(FIRST[node], 20 * MINUTE)));
-    for (const node of NODES) {
-      const r = await ssh(node, 'hostname');
-      expect(r.stdout.trim(), text(r)).toBe(node);
-    }
+    await bootEvery(lab, FIRST, 20 * MINUTE);
   }, 30 * MINUTE);
 
   describe('Slurm on bookworm: node01 controller and compute, node02 compute (configless)', () => {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Timing } from '../../drivers/push/push.js';
 import { REPO_ROOT } from '../support/generated.js';
-import { baseImage, GUEST_NIC, removeImage, startPiNet, type BaseRelease, type BootedPi, type PiNet } from '../support/pi-boot/index.js';
+import { baseImage, bootPi, GUEST_NIC, removeImage, startPiNet, type BaseRelease, type BootedPi, type PiNet } from '../support/pi-boot/index.js';
 import { run, type ExecResult } from '../support/test-hosts.js';
 
 export const MINUTE = 60_000;
@@ -120,6 +120,21 @@ export function bootedLab<N extends string>(o: {
     if (lab.tmp) await rm(lab.tmp, { recursive: true, force: true });
   }, 5 * MINUTE);
   return lab;
+}
+
+/**
+ * Every Pi of `lab` from the image its `labgen image` run made (exit 0), booted, answering ssh
+ * at its address in `ips` with the host key labgen pinned and its own hostname.
+ */
+export async function bootEvery<N extends string>(lab: BootedLab<N>, ips: Record<N, string>, timeoutMs: number): Promise<void> {
+  const nodes = Object.keys(ips) as N[];
+  for (const node of nodes) expect(lab.imageRuns[node].code, text(lab.imageRuns[node])).toBe(0);
+  for (const node of nodes) lab.pis[node] = await bootPi(lab.net, lab.images[node], { name: node });
+  await Promise.all(nodes.map((node) => lab.pis[node]!.waitForSsh(ips[node], timeoutMs)));
+  for (const node of nodes) {
+    const r = await labSsh(lab.net, lab.labDir, ips[node], 'hostname');
+    expect(r.stdout.trim(), text(r)).toBe(node);
+  }
 }
 
 /** The gateway of the LAN startPiNet makes (its bridge's address), the lab's gateway too. */
