@@ -166,8 +166,8 @@ execFileSync('xz', ['-1', '-T0', '-k', xzSource]);
 const xzBase = `${xzSource}.xz`;
 
 /**
- * `count` cps of `base` one after the other, as labgen makes its images (so both pay the same
- * write-back of the copies before), timed as one; per copy. `synced`: each copy then flushed to
+ * `count` cps of `base` one after the other (the named baseline; labgen copies two at a time
+ * where there are two CPUs), timed as one, each paying the write-back of the ones before; per copy. `synced`: each copy then flushed to
  * disk (`sync FILE`), as labgen's images are when it ends.
  */
 const cp = (base, count, synced = false) => () => {

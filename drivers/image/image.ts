@@ -309,8 +309,8 @@ export async function makeImages(jobs: ImageJobs, checked: Checked, o: ImageOpti
     // the view says where; the error itself is reported once, after it
     const where = e instanceof CommandError ? e.step : 'not made';
     for (const j of jobs.jobs) if (!results.some((r) => r.node === j.node)) o.progress.done(j.node, 'not made', where);
-    // a copy under way (the next Pi's, or the first while the base was looked at) is stopped,
-    // and has ended before its file is removed: a cp still starting could make it again
+    // the copies under way (the next Pis', or the first ones while the base was looked at) are
+    // stopped, and have ended before their files are removed: a cp still starting could make one again
     stopped = true;
     runner.close();
     await Promise.allSettled(copying);
@@ -335,8 +335,8 @@ async function unxzOrBad(runner: LocalRunner, base: string, stage: string, total
   try {
     await unxzSparse(runner, base, stage, total, onBytes);
   } catch (e) {
-    // xz's own failure (not a signal's) is the download's, unless it could not write
-    if (e instanceof CommandError && e.code !== null && e.code < 128 && !isWriteError(e.stderrTail))
+    // xz's own complaint (not a signal, not the shell's redirect) is the download's, unless it could not write
+    if (e instanceof CommandError && e.code !== null && e.code < 128 && /^xz: /m.test(e.stderrTail) && !isWriteError(e.stderrTail))
       throw new LabgenError(EXIT.badInput, `--base ${base} cannot be decompressed: ${e.stderrTail}`, { hint: 'download it again (a truncated or damaged download?)' });
     throw e;
   }

@@ -96,7 +96,7 @@ export async function xzSize(runner: Runner, src: string): Promise<number> {
  * regular file on its stdout), so the data never passes through labgen and the copy takes the
  * space of the data. (Through a pipe into `cp --sparse=always`, as before, the same file took
  * 1.5x as long: every byte crossed the pipe twice.) The shell makes DEST new (noclobber: never
- * an existing file), 0600 (PRIVATE). A run stopped by Ctrl+C or SIGTERM ends xz with the runner.
+ * an existing regular file), 0600 (PRIVATE). A run stopped by Ctrl+C or SIGTERM ends xz with the runner.
  * xz's messages in English (LC_ALL=C): the caller tells a write error from a damaged download.
  */
 export async function unxzSparse(runner: Runner, src: string, dest: string, total: number, onBytes: OnBytes): Promise<void> {

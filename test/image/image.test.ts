@@ -186,10 +186,11 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
     return bases.get(key)!;
   }
 
-  /** a generated copy of labs/minimal (pi-a, pi-b) on `release` */
-  function lab(release: string): string {
+  /** a generated copy of labs/minimal (pi-a, pi-b; `morePis`: lines added to pis.nodes) on `release` */
+  function lab(release: string, morePis = ''): string {
     const dir = fresh(`lab-${release}`);
-    const text = readFileSync(join(REPO_ROOT, 'labs/minimal/lab.yaml'), 'utf8').replace('os: bullseye', `os: ${release}`);
+    const minimal = readFileSync(join(REPO_ROOT, 'labs/minimal/lab.yaml'), 'utf8').replace('os: bullseye', `os: ${release}`);
+    const text = morePis ? minimal.replace(/^( {4}- \{ name: pi-b, .*\n)/m, `$1${morePis}\n`) : minimal;
     writeFileSync(join(dir, 'lab.yaml'), text);
     const r = spawnSync(process.execPath, [BIN, 'generate', '--lab', join(dir, 'lab.yaml')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(EXIT.ok);
@@ -325,6 +326,21 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       expect(sha256(readFileSync(xz))).toBe(before);
       expect(r.leftInTmp).toEqual([]);
     });
+
+    it('three Pis from one .img.xz (copies of the decompressed base two at a time, the last Pi given the base itself): each the same bytes as from the .img', () => {
+      const img = base('bookworm.img', 'bookworm');
+      const xz = join(fresh('xz3'), 'bookworm.img.xz');
+      execFileSync('sh', ['-c', `xz -1 -T0 -c '${img}' > '${xz}'`]);
+      const labFile = lab('bookworm', '    - { name: pi-c, ip: 192.168.50.23, roles: [] }');
+      const fromImg = fresh('from-img3');
+      const fromXz = fresh('from-xz3');
+      expect(labgen(['image', '--base', img, '--lab', labFile, '--out', fromImg]).code).toBe(EXIT.ok);
+      const r = labgen(['image', '--base', xz, '--lab', labFile, '--out', fromXz]);
+      expect(r.code, r.stderr).toBe(EXIT.ok);
+      expect(readdirSync(fromXz).sort()).toEqual(['pi-a.img', 'pi-b.img', 'pi-c.img']);
+      for (const pi of ['pi-a', 'pi-b', 'pi-c']) execFileSync('cmp', [join(fromImg, `${pi}.img`), join(fromXz, `${pi}.img`)]);
+      expect(r.leftInTmp).toEqual([]);
+    });
   });
 
   describe('bad input: exit 2 naming the file or field, nothing left behind', () => {
@@ -373,6 +389,12 @@ describeE2e('labgen image on Raspberry Pi OS stand-ins (stand-in: small images m
       const good = execFileSync('xz', ['-1', '-c', base('bookworm.img', 'bookworm')], { maxBuffer: 1 << 30 });
       writeFileSync(xz, good.subarray(0, Math.floor(good.length / 2)));
       refused(['--base', xz], /--base \S+os\.img\.xz is not a readable \.xz file|cannot be decompressed/);
+      // damaged inside, its index whole (xz --list reads it): found only as it is decompressed, still the download's
+      const damaged = join(fresh('damagedxz'), 'os.img.xz');
+      const bytes = Buffer.from(good);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+      writeFileSync(damaged, bytes);
+      refused(['--base', damaged], /--base \S+os\.img\.xz cannot be decompressed: xz: .*(corrupt|Unexpected)/);
     });
 
     it("a base of another release than lab.yaml's, naming the Pi and the field", () => {

@@ -104,6 +104,8 @@ setInterval(() => undefined, 1000);
     const pid = Number(await new Promise<string>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))));
     try {
       await until(() => existsSync(still) || !alive(pid), 'the worker to note the disconnect, or to end');
+      // the net looks at its parent every 100 ms: ten of those times, for a check that would end it wrongly
+      await new Promise((r) => setTimeout(r, 1000));
       expect(alive(pid), 'the worker ended on an orderly disconnect').toBe(true);
       expect(existsSync(still)).toBe(true);
       expect(lines(log)).toEqual([]);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { EXIT } from '../../generator/errors.js';
 import { REPO_ROOT } from '../support/generated.js';
 import { describeE2e } from '../support/prereq.js';
@@ -77,7 +77,10 @@ describeE2e('a full disk and a read-only lab folder (tmpfs mounted by the test)'
 });
 
 describeE2e('a full disk under labgen image (tmpfs mounted by the test)', { root: true, commands: ['mount', 'umount', 'xz', 'sfdisk', 'mkfs.vfat', 'mke2fs', 'mcopy', 'debugfs'] }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'labgen-image-full-'));
+  let work = '';
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'labgen-image-full-'));
+  });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it("ENOSPC while an .img.xz is decompressed: exit 1 naming the step and the disk's cause (not the download's), nothing left", () => {
